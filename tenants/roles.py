@@ -1,0 +1,46 @@
+"""Model-level permissions each role carries (what the admin site lets it manage).
+
+Object-level rights (this ministry's draft, that municipality's adoption row) are not here:
+they are guardian rows granted to organization groups (see tenants.access).
+"""
+
+from django.contrib.auth.models import Permission
+from django.db.models import Q
+
+from tenants.models import Role, role_group
+
+ROLE_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    # The secretariat keeps the register of organizations, users and memberships.
+    Role.SECRETARIAT_STAFF: (
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "tenants.view_organization",
+        "tenants.change_organization",
+        "tenants.view_membership",
+        "tenants.add_membership",
+        "tenants.change_membership",
+        "tenants.delete_membership",
+        "candidates.view_businessarea",
+        "candidates.change_businessarea",
+    ),
+}
+
+
+def sync_role_permissions() -> int:
+    """Give each role group exactly its model permissions; returns how many grants changed."""
+    changed = 0
+    for role, names in ROLE_MODEL_PERMISSIONS.items():
+        query = Q()
+        for name in names:
+            app_label, codename = name.split(".")
+            query |= Q(content_type__app_label=app_label, codename=codename)
+        wanted = set(Permission.objects.filter(query).values_list("pk", flat=True))
+        if len(wanted) != len(names):
+            raise LookupError(f"unknown permission among {names}")
+        group = role_group(role)
+        current = set(group.permissions.values_list("pk", flat=True))
+        if wanted != current:
+            group.permissions.set(wanted)
+            changed += len(wanted ^ current)
+    return changed

@@ -1,0 +1,93 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+ENDPOINTS = ["/api/v1/organizations/", "/api/v1/business-areas/", "/api/schema/"]
+
+
+def test_a_demo_user_gets_a_token_and_uses_it(api, demo_password):
+    response = api().post("/api/v1/auth/token/", {"username": "sapporo", "password": demo_password}, format="json")
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert set(response.json()) == {"token"}
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/organizations/?kind=association").status_code == 200
+
+
+def test_the_same_user_gets_the_same_token_twice(api, demo_password):
+    body = {"username": "soumu", "password": demo_password}
+    first = api().post("/api/v1/auth/token/", body, format="json").json()["token"]
+    assert api().post("/api/v1/auth/token/", body, format="json").json()["token"] == first
+
+
+def test_a_wrong_password_is_a_400_with_a_message(api):
+    response = api().post("/api/v1/auth/token/", {"username": "sapporo", "password": "wrong"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["non_field_errors"]
+    assert "token" not in response.json()
+
+
+def test_missing_fields_are_400_with_field_errors(api):
+    response = api().post("/api/v1/auth/token/", {}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"username", "password"}
+
+
+def test_an_inactive_user_gets_no_token(api, user, demo_password):
+    sapporo = user("sapporo")
+    sapporo.is_active = False
+    sapporo.save()
+    response = api().post("/api/v1/auth/token/", {"username": "sapporo", "password": demo_password}, format="json")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_anonymous_requests_get_401(api, path):
+    response = api().get(path)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_a_bad_token_gets_401(api, path):
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert client.get(path).status_code == 401
+
+
+def test_the_reference_endpoints_are_read_only(api):
+    client = api("secretariat")
+    assert client.post("/api/v1/organizations/", {"code": "x"}, format="json").status_code == 405
+    assert client.delete("/api/v1/business-areas/1/").status_code == 405
+
+
+def test_browser_sessions_work_too(client, demo_password):
+    assert client.login(username="hokkaido", password=demo_password)
+    assert client.get("/api/v1/organizations/").status_code == 200
+
+
+def test_the_schema_describes_the_api(api):
+    response = api("soumu").get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in ["/api/v1/auth/token/", "/api/v1/organizations/", "/api/v1/organizations/{id}/",
+                 "/api/v1/business-areas/", "/api/v1/business-areas/{id}/"]:
+        assert path in paths
+    parameters = {p["name"] for p in paths["/api/v1/organizations/"]["get"]["parameters"]}
+    assert {"kind", "prefecture", "page"} <= parameters
+
+
+def test_the_docs_page_sends_anonymous_browsers_to_login(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_docs_page_serves_swagger_ui_from_our_own_static_files(client, demo_password):
+    client.login(username="soumu", password=demo_password)
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    assert "cdn" not in html.lower()

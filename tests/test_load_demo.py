@@ -1,0 +1,70 @@
+import io
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+from tenants.models import Membership, Organization
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {
+    "secretariat": ("digital", "secretariat_staff", "secretariat"),
+    "soumu": ("soumu", "ministry_officer", "ministry"),
+    "mhlw": ("mhlw", "ministry_officer", "ministry"),
+    "cfa": ("cfa", "ministry_officer", "ministry"),
+    "chijikai": ("chijikai", "association_representative", "association"),
+    "shichokai": ("shichokai", "association_representative", "association"),
+    "chosonkai": ("chosonkai", "association_representative", "association"),
+    "hokkaido": ("010006", "local_official", "prefecture"),
+    "sapporo": ("011002", "local_official", "municipality"),
+}
+
+
+def run() -> str:
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_the_users_of_the_api_contract(demo_password):
+    rows = Membership.objects.select_related("user", "organization").filter(user__username__in=EXPECTED)
+    found = {m.user.username: (m.organization.code, m.role, m.organization.kind) for m in rows}
+    assert found == EXPECTED
+    for username in EXPECTED:
+        assert authenticate(username=username, password=demo_password) is not None
+    assert Organization.objects.get(code="digital").name == "デジタル庁"
+
+
+def test_only_the_secretariat_user_reaches_the_admin():
+    staff = set(get_user_model().objects.filter(is_staff=True).values_list("username", flat=True))
+    assert staff == {"secretariat"}
+
+
+def test_a_second_run_changes_nothing_and_says_so():
+    output = run()
+    assert "nothing changed" in output
+    assert "sapporo" in output  # the logins are printed each time
+
+
+def test_it_restores_a_changed_password_and_role(user, settings, demo_password):
+    sapporo = user("sapporo")
+    sapporo.set_password("something-else-entirely")
+    sapporo.save()
+    Membership.objects.filter(user=sapporo).update(role="viewer")
+    assert "1 updated" in run()
+    assert authenticate(username="sapporo", password=demo_password) is not None
+    assert Membership.objects.get(user=sapporo).role == "local_official"
+
+
+def test_it_uses_the_demo_password_from_the_environment(settings):
+    settings.DEMO_PASSWORD = "another-demo-password-1"
+    run()
+    assert authenticate(username="soumu", password="another-demo-password-1") is not None
+
+
+def test_without_reference_data_it_says_what_to_run():
+    Membership.objects.all().delete()
+    Organization.objects.filter(code="011002").delete()
+    with pytest.raises(CommandError, match="011002 are missing: run load_reference_data first"):
+        run()
