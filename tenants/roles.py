@@ -16,6 +16,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "auth.add_user",
         "auth.change_user",
         "tenants.view_organization",
+        "tenants.add_organization",
         "tenants.change_organization",
         "tenants.view_membership",
         "tenants.add_membership",
