@@ -20,6 +20,7 @@ TEST_SYSTEM_PACKAGES := chromium
 run: bootstrap
 	@export DEBUG=$${DEBUG:-true}; \
 	$(BIN)/python manage.py migrate --noinput && \
+	$(BIN)/python manage.py collectstatic --noinput -v0 && \
 	$(BIN)/python manage.py load_reference_data && \
 	$(BIN)/python manage.py load_demo && \
 	echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C to stop)" && \
