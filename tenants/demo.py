@@ -13,21 +13,21 @@ class DemoUser:
     username: str
     organization_code: str
     role: str
-    last_name: str
-    first_name: str
+    # Shown as the person's name; stored in last_name since Japanese names read family-name first.
+    display_name: str
     is_staff: bool = False
 
 
 DEMO_USERS = (
-    DemoUser("secretariat", "digital", Role.SECRETARIAT_STAFF, "事務局", "デジタル庁", is_staff=True),
-    DemoUser("soumu", "soumu", Role.MINISTRY_OFFICER, "担当者", "総務省"),
-    DemoUser("mhlw", "mhlw", Role.MINISTRY_OFFICER, "担当者", "厚生労働省"),
-    DemoUser("cfa", "cfa", Role.MINISTRY_OFFICER, "担当者", "こども家庭庁"),
-    DemoUser("chijikai", "chijikai", Role.ASSOCIATION_REPRESENTATIVE, "代表者", "全国知事会"),
-    DemoUser("shichokai", "shichokai", Role.ASSOCIATION_REPRESENTATIVE, "代表者", "全国市長会"),
-    DemoUser("chosonkai", "chosonkai", Role.ASSOCIATION_REPRESENTATIVE, "代表者", "全国町村会"),
-    DemoUser("hokkaido", "010006", Role.LOCAL_OFFICIAL, "職員", "北海道"),
-    DemoUser("sapporo", "011002", Role.LOCAL_OFFICIAL, "職員", "札幌市"),
+    DemoUser("secretariat", "digital", Role.SECRETARIAT_STAFF, "デジタル庁 事務局", is_staff=True),
+    DemoUser("soumu", "soumu", Role.MINISTRY_OFFICER, "総務省 担当者"),
+    DemoUser("mhlw", "mhlw", Role.MINISTRY_OFFICER, "厚生労働省 担当者"),
+    DemoUser("cfa", "cfa", Role.MINISTRY_OFFICER, "こども家庭庁 担当者"),
+    DemoUser("chijikai", "chijikai", Role.ASSOCIATION_REPRESENTATIVE, "全国知事会 代表者"),
+    DemoUser("shichokai", "shichokai", Role.ASSOCIATION_REPRESENTATIVE, "全国市長会 代表者"),
+    DemoUser("chosonkai", "chosonkai", Role.ASSOCIATION_REPRESENTATIVE, "全国町村会 代表者"),
+    DemoUser("hokkaido", "010006", Role.LOCAL_OFFICIAL, "北海道 職員"),
+    DemoUser("sapporo", "011002", Role.LOCAL_OFFICIAL, "札幌市 職員"),
 )
 
 
@@ -50,8 +50,8 @@ def load_demo(password: str) -> tuple[int, int]:
             user, is_new = User.objects.get_or_create(username=demo.username)
             changed = is_new
             wanted = {
-                "first_name": demo.first_name,
-                "last_name": demo.last_name,
+                "first_name": "",
+                "last_name": demo.display_name,
                 "is_staff": demo.is_staff,
                 "is_active": True,
                 "email": f"{demo.username}@example.jp",

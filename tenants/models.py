@@ -9,7 +9,6 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from tenants.codes import (
@@ -127,9 +126,6 @@ class Organization(models.Model):
                 self.group.name = self.group_name
                 self.group.save(update_fields=["name"])
             super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse("organization-detail", kwargs={"pk": self.pk})
 
     @property
     def group_name(self) -> str:
