@@ -100,31 +100,15 @@ def permitted(queryset: QuerySet, user, codename: str) -> QuerySet:
     content_type = ContentType.objects.get_for_model(queryset.model)
     # guardian stores object_pk as text; cast it once, inside the subquery.
     pk_as_int = Cast("object_pk", models.BigIntegerField())
-    through_groups = (
-        GroupObjectPermission.objects.filter(
-            permission__codename=codename,
-            permission__content_type=content_type,
-            group__user=user,
+    holders = ((GroupObjectPermission, "group__user"), (UserObjectPermission, "user"))
+    condition = models.Q()
+    for permission_model, holder in holders:
+        ids = (
+            permission_model.objects.filter(
+                permission__codename=codename, permission__content_type=content_type, **{holder: user}
+            )
+            .annotate(object_id=pk_as_int)
+            .values("object_id")
         )
-        .annotate(object_id=pk_as_int)
-        .values("object_id")
-    )
-    direct = (
-        UserObjectPermission.objects.filter(
-            permission__codename=codename,
-            permission__content_type=content_type,
-            user=user,
-        )
-        .annotate(object_id=pk_as_int)
-        .values("object_id")
-    )
-    return queryset.filter(models.Q(pk__in=through_groups) | models.Q(pk__in=direct))
-
-
-def grant(organization: Organization, codename: str, obj: models.Model) -> None:
-    """Give every member of `organization` the object permission `codename` on `obj`."""
-    assign_perm(codename, organization.group, obj)
-
-
-def revoke(organization: Organization, codename: str, obj: models.Model) -> None:
-    remove_perm(codename, organization.group, obj)
+        condition |= models.Q(pk__in=ids)
+    return queryset.filter(condition)
