@@ -112,3 +112,12 @@ def permitted(queryset: QuerySet, user, codename: str) -> QuerySet:
         )
         condition |= models.Q(pk__in=ids)
     return queryset.filter(condition)
+
+
+def grant(organization: Organization, codename: str, obj: models.Model) -> None:
+    """Give every member of `organization` the object permission `codename` on `obj`."""
+    assign_perm(codename, organization.group, obj)
+
+
+def revoke(organization: Organization, codename: str, obj: models.Model) -> None:
+    remove_perm(codename, organization.group, obj)
