@@ -89,15 +89,16 @@ def user_organizations(user) -> QuerySet[Organization]:
     return Organization.objects.filter(pk__in=access_for(user).organization_ids()).order_by("code")
 
 
-def permitted(queryset: QuerySet, user, codename: str) -> QuerySet:
-    """Narrow `queryset` to objects on which `user` holds `codename`, via groups or directly.
+def permitted_q(model: type[models.Model], user, codename: str) -> models.Q:
+    """A condition selecting the `model` objects on which `user` holds `codename`, through
+    their organizations' groups or directly.
 
     The permission rows are read in id subqueries: the database does the work, and the
     model's primary-key index serves the outer lookup.
     """
     if not user.is_authenticated:
-        return queryset.none()
-    content_type = ContentType.objects.get_for_model(queryset.model)
+        return models.Q(pk__in=[])
+    content_type = ContentType.objects.get_for_model(model)
     # guardian stores object_pk as text; cast it once, inside the subquery.
     pk_as_int = Cast("object_pk", models.BigIntegerField())
     holders = ((GroupObjectPermission, "group__user"), (UserObjectPermission, "user"))
@@ -111,7 +112,12 @@ def permitted(queryset: QuerySet, user, codename: str) -> QuerySet:
             .values("object_id")
         )
         condition |= models.Q(pk__in=ids)
-    return queryset.filter(condition)
+    return condition
+
+
+def permitted(queryset: QuerySet, user, codename: str) -> QuerySet:
+    """Narrow `queryset` to objects on which `user` holds `codename` (see permitted_q)."""
+    return queryset.filter(permitted_q(queryset.model, user, codename))
 
 
 def grant(organization: Organization, codename: str, obj: models.Model) -> None:
@@ -121,3 +127,12 @@ def grant(organization: Organization, codename: str, obj: models.Model) -> None:
 
 def revoke(organization: Organization, codename: str, obj: models.Model) -> None:
     remove_perm(codename, organization.group, obj)
+
+
+COUNCIL_ROLES = frozenset({Role.SECRETARIAT_STAFF, Role.MINISTRY_OFFICER, Role.ASSOCIATION_REPRESENTATIVE})
+
+
+def is_council_member(user) -> bool:
+    """Secretariat staff, ministry officers and association representatives: the people who
+    deliberate, and so see proposals before they are decided."""
+    return any(seat.role in COUNCIL_ROLES for seat in access_for(user).seats)
