@@ -23,6 +23,8 @@ DEMO_USERS = (
     DemoUser("soumu", "soumu", Role.MINISTRY_OFFICER, "総務省 担当者"),
     DemoUser("mhlw", "mhlw", Role.MINISTRY_OFFICER, "厚生労働省 担当者"),
     DemoUser("cfa", "cfa", Role.MINISTRY_OFFICER, "こども家庭庁 担当者"),
+    # Beyond the API contract's table: the owner of the disaster-victim registry demo candidate.
+    DemoUser("cao", "cao", Role.MINISTRY_OFFICER, "内閣府 担当者"),
     DemoUser("chijikai", "chijikai", Role.ASSOCIATION_REPRESENTATIVE, "全国知事会 代表者"),
     DemoUser("shichokai", "shichokai", Role.ASSOCIATION_REPRESENTATIVE, "全国市長会 代表者"),
     DemoUser("chosonkai", "chosonkai", Role.ASSOCIATION_REPRESENTATIVE, "全国町村会 代表者"),

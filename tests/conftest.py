@@ -27,8 +27,13 @@ DEMO_USERNAMES = (
 
 
 def load_world() -> None:
+    """Reference data and the demo users; no demo candidates, so tests start from an empty pipeline."""
+    from django.conf import settings
+
+    from tenants.demo import load_demo
+
     call_command("load_reference_data", stdout=io.StringIO())
-    call_command("load_demo", stdout=io.StringIO())
+    load_demo(settings.DEMO_PASSWORD)
 
 
 @pytest.fixture(scope="session")

@@ -42,6 +42,7 @@ def test_only_the_secretariat_user_reaches_the_admin():
 
 
 def test_a_second_run_changes_nothing_and_says_so():
+    run()
     output = run()
     assert "nothing changed" in output
     assert "sapporo" in output  # the logins are printed each time
@@ -68,3 +69,17 @@ def test_without_reference_data_it_says_what_to_run():
     Organization.objects.filter(code="011002").delete()
     with pytest.raises(CommandError, match="011002 are missing: run load_reference_data first"):
         run()
+
+
+def test_it_creates_a_living_pipeline_once():
+    from candidates.models import Candidate, FeasibilityStudy
+
+    assert Candidate.objects.count() == 0  # the test world itself has no candidates
+    output = run()
+    assert "demo candidates: 11 created" in output
+    statuses = set(Candidate.objects.values_list("status", flat=True))
+    assert statuses == {"proposed", "under_review", "selected", "not_selected", "withdrawn"}
+    assert set(FeasibilityStudy.objects.values_list("status", flat=True)) == {"assigned", "submitted", "accepted", "returned"}
+    assert FeasibilityStudy.objects.with_overdue().filter(is_overdue=True).count() == 1
+    assert "nothing changed" in run()
+    assert Candidate.objects.count() == 11

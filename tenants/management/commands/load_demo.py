@@ -1,21 +1,27 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from candidates.demo import load_demo_candidates
 from tenants.demo import DEMO_USERS, DemoError, load_demo
 
 
 class Command(BaseCommand):
-    help = "Create the demo users of shared/API.md with their memberships. Safe to run again."
+    help = "Create the demo users of shared/API.md with their memberships, and demo candidates. Safe to run again."
 
     def handle(self, *args, **options) -> None:
         try:
-            created, updated = load_demo(settings.DEMO_PASSWORD)
+            with transaction.atomic():
+                created, updated = load_demo(settings.DEMO_PASSWORD)
+                candidates = load_demo_candidates()
         except DemoError as exc:
             raise CommandError(f"demo not loaded: {exc}") from None
-        if created or updated:
-            self.stdout.write(self.style.SUCCESS(f"Demo users: {created} created, {updated} updated."))
+        if created or updated or candidates:
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo users: {created} created, {updated} updated; demo candidates: {candidates} created.")
+            )
         else:
-            self.stdout.write(self.style.SUCCESS("Demo users already up to date: nothing changed."))
+            self.stdout.write(self.style.SUCCESS("Demo already up to date: nothing changed."))
         self.stdout.write("Demo logins (password: the DEMO_PASSWORD environment variable, default demo-pass-2026):")
         for demo in DEMO_USERS:
             self.stdout.write(f"  {demo.username:<12} {demo.organization_code:<10} {demo.role}")
