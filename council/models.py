@@ -14,8 +14,14 @@ class TransitionLog(models.Model):
     subject = GenericForeignKey("content_type", "object_id")
     from_status = models.CharField(_("変更前"), max_length=32, blank=True)
     to_status = models.CharField(_("変更後"), max_length=32)
+    # None when the platform itself made the move (e.g. a consent round closed on time).
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("実施者"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("実施者"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     at = models.DateTimeField(_("日時"), auto_now_add=True)
     comment = models.TextField(_("コメント"), blank=True, max_length=4000, validators=[MaxLengthValidator(4000)])

@@ -19,7 +19,11 @@ from django.utils.translation import gettext_lazy as _
 from council.models import TransitionLog
 
 
-class TransitionNotAllowed(Exception):
+class Conflict(Exception):
+    """The request conflicts with the object's current state (HTTP 409)."""
+
+
+class TransitionNotAllowed(Conflict):
     """The move is not in the table from the object's current state (HTTP 409)."""
 
     def __init__(self, obj: WorkflowModel, to: str, reason: str | None = None) -> None:
@@ -64,9 +68,13 @@ class WorkflowModel(models.Model):
             setattr(self, name, value)
         return list(changes)
 
-    def transition(self, to: str, *, by, comment: str = "", **changes: Any):
-        """Move to `to` as `by`; returns the saved, up-to-date object (also refreshes self)."""
-        if not self.may_transition(by, to):
+    def transition(self, to: str, *, by, comment: str = "", system: bool = False, **changes: Any):
+        """Move to `to` as `by`; returns the saved, up-to-date object (also refreshes self).
+
+        `system=True` is for moves the platform makes itself (a round closed at its closing
+        time): no user permission applies, and `by` may be None.
+        """
+        if not system and not self.may_transition(by, to):
             raise PermissionDenied(_("この操作を行う権限がありません。"))
         with transaction.atomic():
             locked = type(self).objects.select_for_update().get(pk=self.pk)

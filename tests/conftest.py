@@ -103,3 +103,64 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
+
+
+# --- Lifecycle builders: real objects made through the actions, as users would make them. ---
+@pytest.fixture
+def accepted_candidate(db):
+    """A selected candidate whose feasibility study the secretariat accepted."""
+    from datetime import timedelta
+
+    from candidates import actions
+    from council import calendar
+
+    def make(ministry: str = "soumu", officer: str | None = None, title: str = "共通化の対象候補"):
+        User = get_user_model()
+        secretariat = User.objects.get(username="secretariat")
+        owner = User.objects.get(username=officer or ministry)
+        candidate = actions.propose_candidate(
+            secretariat, title=title, description="概要", owning_ministry=Organization.objects.get(code=ministry)
+        )
+        actions.assess(candidate, secretariat, user_need=4, expected_effect=4, feasibility=4, rationale="理由")
+        actions.decide(candidate, secretariat, "under_review")
+        actions.decide(candidate, secretariat, "selected", track="commonization")
+        study, _moved = actions.assign_study(candidate, secretariat, due_date=calendar.today() + timedelta(days=30))
+        actions.save_study(study, owner, {
+            "findings": "結果", "affected_local_governments": 1741, "cost_initial_yen": 100_000_000,
+            "cost_annual_yen": 10_000_000, "expected_effect": "効果", "conclusion": "feasible",
+        })
+        actions.move_study(study, owner, "submitted")
+        actions.move_study(study, secretariat, "accepted")
+        candidate.refresh_from_db()
+        return candidate
+
+    return make
+
+
+COMPLETE_BODY = "\n".join(
+    f"## {title}\n{title}の内容。"
+    for title in ("目的と範囲", "対象システムと業務", "スケジュールとマイルストーン", "移行の考え方", "KPI")
+)
+COST_SHARING = [
+    {"layer": "common_saas", "item": "usage_fee", "payer": "local"},
+    {"layer": "common_saas", "item": "specification", "payer": "state"},
+    {"layer": "common_saas", "item": "initial_support", "payer": "state", "until": 2030},
+]
+SCHEDULE = [{"milestone": "標準仕様の策定", "target_date": "2027-03-31"}]
+
+
+@pytest.fixture
+def submitted_policy(accepted_candidate):
+    """A policy of 総務省 whose first version is submitted (frozen)."""
+    from policies import actions
+
+    def make(ministry: str = "soumu"):
+        owner = get_user_model().objects.get(username=ministry)
+        policy = actions.create_policy(accepted_candidate(ministry), owner, title="共通化推進方針")
+        version = policy.versions.get()
+        actions.update_version(version, owner, {"body": COMPLETE_BODY, "cost_sharing": COST_SHARING, "schedule": SCHEDULE})
+        actions.submit_version(version, owner)
+        policy.refresh_from_db()
+        return policy
+
+    return make

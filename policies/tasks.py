@@ -1,0 +1,114 @@
+"""Consent-round jobs: notifications, reminders, and closing rounds at their closing time.
+
+Tasks take ids, do nothing when the row is gone, and claim each message with a conditional
+update (or a unique insert) before sending, so a task or beat that runs twice sends once.
+"""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mass_mail
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from policies import actions
+from policies.models import ConsentRound, ReminderLog, RoundStatus
+from tenants.models import Role
+
+REMINDERS = (("3d", timedelta(days=3)), ("1d", timedelta(days=1)))
+
+
+def _emails(organization_ids, roles) -> list[str]:
+    User = get_user_model()
+    return sorted(
+        set(
+            User.objects.filter(
+                is_active=True,
+                memberships__organization_id__in=organization_ids,
+                memberships__role__in=roles,
+            )
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+
+
+def _send(messages) -> int:
+    return send_mass_mail(
+        [(subject, body, settings.DEFAULT_FROM_EMAIL, recipients) for subject, body, recipients in messages if recipients]
+    )
+
+
+VOTER_ROLES = (Role.ASSOCIATION_REPRESENTATIVE, Role.SECRETARIAT_STAFF)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notify_round_opened(round_id: int) -> int:
+    claimed = ConsentRound.objects.filter(pk=round_id, opening_notified_at=None).update(opening_notified_at=timezone.now())
+    if not claimed:
+        return 0
+    round_ = ConsentRound.objects.select_related("policy", "version").get(pk=round_id)
+    subject = f"【同意手続の開始】{round_.policy.title}（第{round_.version.number}版）"
+    body = (
+        f"共通化推進方針「{round_.policy.title}」第{round_.version.number}版について同意手続を開始しました。\n"
+        f"締切：{timezone.localtime(round_.closes_at):%Y年%m月%d日 %H:%M}\n"
+    )
+    return _send([(subject, body, _emails(round_.voter_ids(), VOTER_ROLES))])
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notify_outcome(round_id: int) -> int:
+    claimed = ConsentRound.objects.filter(pk=round_id, outcome_notified_at=None, status=RoundStatus.CLOSED).update(
+        outcome_notified_at=timezone.now()
+    )
+    if not claimed:
+        return 0
+    round_ = ConsentRound.objects.select_related("policy", "version").get(pk=round_id)
+    from tenants.models import Organization, OrganizationKind
+
+    secretariat = Organization.objects.filter(kind=OrganizationKind.SECRETARIAT).values_list("pk", flat=True)
+    recipients = _emails([round_.policy.ministry_id], (Role.MINISTRY_OFFICER,)) + _emails(
+        list(secretariat), (Role.SECRETARIAT_STAFF,)
+    )
+    subject = f"【同意手続の結果】{round_.policy.title}：{round_.get_outcome_display()}"
+    body = f"共通化推進方針「{round_.policy.title}」第{round_.version.number}版の同意手続は「{round_.get_outcome_display()}」となりました。\n"
+    return _send([(subject, body, sorted(set(recipients)))])
+
+
+@shared_task
+def close_due_rounds() -> int:
+    """Close every open round whose closing time has passed (run by beat every minute)."""
+    closed = 0
+    for round_id in ConsentRound.objects.filter(status=RoundStatus.OPEN, closes_at__lte=timezone.now()).values_list("pk", flat=True):
+        round_ = ConsentRound.objects.get(pk=round_id)
+        try:
+            actions.close_round(round_, by=None)
+        except actions.Conflict:
+            continue  # closed meanwhile by the secretariat or another beat run
+        closed += 1
+    return closed
+
+
+@shared_task
+def send_consent_reminders() -> int:
+    """Remind voting bodies that have not voted, 3 days and 1 day before closing, once each."""
+    now = timezone.now()
+    sent = 0
+    for round_ in ConsentRound.objects.filter(status=RoundStatus.OPEN, closes_at__gt=now).select_related("policy"):
+        remaining = round_.closes_at - now
+        voted = set(round_.ballots.values_list("organization_id", flat=True))
+        for kind, before in REMINDERS:
+            if remaining > before:
+                continue
+            for organization_id in sorted(round_.voter_ids() - voted):
+                try:
+                    with transaction.atomic():
+                        ReminderLog.objects.create(round=round_, organization_id=organization_id, kind=kind)
+                except IntegrityError:
+                    continue  # already claimed by an earlier run
+                subject = f"【同意手続の締切が近づいています】{round_.policy.title}"
+                body = f"締切：{timezone.localtime(round_.closes_at):%Y年%m月%d日 %H:%M}。まだ意思表示がありません。\n"
+                sent += _send([(subject, body, _emails([organization_id], VOTER_ROLES))])
+    return sent
