@@ -551,3 +551,22 @@ class ReminderLog(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["round", "organization", "kind"], name="reminder_once"),
         ]
+
+
+class VersionPdf(models.Model):
+    """A version's rendered PDF, stored once per content (the version's hash, plus the
+    closing record of its rounds once they have closed)."""
+
+    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="pdfs")
+    key = models.CharField(max_length=200, unique=True)
+    file = models.FileField(upload_to="pdf/policies/%Y/")
+    size = models.PositiveIntegerField()
+    rendered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("方針の版のPDF")
+        verbose_name_plural = _("方針の版のPDF")
+        ordering = ["-rendered_at"]
+
+    def __str__(self) -> str:
+        return self.key

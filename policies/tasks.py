@@ -112,3 +112,14 @@ def send_consent_reminders() -> int:
                 body = f"締切：{timezone.localtime(round_.closes_at):%Y年%m月%d日 %H:%M}。まだ意思表示がありません。\n"
                 sent += _send([(subject, body, _emails([organization_id], VOTER_ROLES))])
     return sent
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def render_version_pdf(version_id: int) -> int | None:
+    from policies.models import PolicyVersion
+    from policies.pdf import ensure_version_pdf
+
+    version = PolicyVersion.objects.filter(pk=version_id, submitted_at__isnull=False).first()
+    if version is None:
+        return None
+    return ensure_version_pdf(version).pk
