@@ -76,10 +76,15 @@ def test_it_creates_a_living_pipeline_once():
 
     assert Candidate.objects.count() == 0  # the test world itself has no candidates
     output = run()
-    assert "demo candidates: 11 created" in output
+    assert "demo candidates: 14 created; demo policies: 4 created" in output
     statuses = set(Candidate.objects.values_list("status", flat=True))
     assert statuses == {"proposed", "under_review", "selected", "not_selected", "withdrawn"}
     assert set(FeasibilityStudy.objects.values_list("status", flat=True)) == {"assigned", "submitted", "accepted", "returned"}
     assert FeasibilityStudy.objects.with_overdue().filter(is_overdue=True).count() == 1
     assert "nothing changed" in run()
-    assert Candidate.objects.count() == 11
+    assert Candidate.objects.count() == 14
+    from policies.models import Policy
+
+    assert set(Policy.objects.values_list("status", flat=True)) == {"drafting", "in_consent", "consented", "withdrawn"}
+    consented = Policy.objects.get(status="consented")
+    assert list(consented.rounds.order_by("opened_at").values_list("outcome", flat=True)) == ["not_consented", "consented"]

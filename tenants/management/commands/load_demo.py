@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from candidates.demo import load_demo_candidates
+from policies.demo import load_demo_policies
 from tenants.demo import DEMO_USERS, DemoError, load_demo
 
 
@@ -14,11 +15,15 @@ class Command(BaseCommand):
             with transaction.atomic():
                 created, updated = load_demo(settings.DEMO_PASSWORD)
                 candidates = load_demo_candidates()
+                policies = load_demo_policies()
         except DemoError as exc:
             raise CommandError(f"demo not loaded: {exc}") from None
-        if created or updated or candidates:
+        if created or updated or candidates or policies:
             self.stdout.write(
-                self.style.SUCCESS(f"Demo users: {created} created, {updated} updated; demo candidates: {candidates} created.")
+                self.style.SUCCESS(
+                    f"Demo users: {created} created, {updated} updated; demo candidates: {candidates} created; "
+                    f"demo policies: {policies} created."
+                )
             )
         else:
             self.stdout.write(self.style.SUCCESS("Demo already up to date: nothing changed."))
