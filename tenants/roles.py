@@ -24,6 +24,22 @@ ROLE_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "tenants.delete_membership",
         "candidates.view_businessarea",
         "candidates.change_businessarea",
+        # Read-only views of the workflow objects (they change through the pages and API).
+        "council.view_transitionlog",
+        "candidates.view_candidate",
+        "candidates.view_assessment",
+        "candidates.view_assessmentevidence",
+        "candidates.view_feasibilitystudy",
+        "candidates.view_studyattachment",
+        "candidates.view_criteriaweights",
+        "policies.view_policy",
+        "policies.view_policyversion",
+        "policies.view_versioncomment",
+        "policies.view_consentround",
+        "policies.view_consentvoter",
+        "policies.view_ballot",
+        "policies.view_consentrecord",
+        "policies.view_versionpdf",
     ),
 }
 

@@ -126,3 +126,20 @@ def test_an_unknown_page_is_a_japanese_404(signed_in, settings):
     response = signed_in("soumu").get("/no-such-page/")
     assert response.status_code == 404
     assert "ページが見つかりません" in response.content.decode()
+
+
+def test_the_secretariat_can_open_every_admin_list(signed_in):
+    from django.contrib import admin
+
+    client = signed_in("secretariat")
+    for model in admin.site._registry:
+        if model._meta.app_label in ("auth", "authtoken", "guardian"):
+            continue
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        assert client.get(url).status_code == 200, url
+
+
+def test_workflow_objects_are_read_only_in_the_admin(signed_in):
+    client = signed_in("secretariat")
+    assert client.get("/admin/candidates/candidate/add/").status_code == 403
+    assert client.get("/admin/policies/ballot/add/").status_code == 403
