@@ -115,9 +115,13 @@ class CandidateQuerySet(models.QuerySet["Candidate"]):
         total_weight = float(sum(weights.as_dict().values()))
         weighted = None
         for criterion, weight in weights.as_dict().items():
-            term = F(f"{criterion}_mean") * Value(float(weight) / total_weight)
+            term = F(f"{criterion}_mean") * Value(float(weight))
             weighted = term if weighted is None else weighted + term
-        return qs.annotate(weighted_total=ExpressionWrapper(weighted, output_field=FloatField()))
+        # Divide once, at the end: summing pre-divided terms makes (4+3+5)/3 come out as
+        # 3.999…, which a "total ≥ 4" filter would wrongly leave out.
+        return qs.annotate(
+            weighted_total=ExpressionWrapper(weighted / Value(total_weight), output_field=FloatField())
+        )
 
 
 class Candidate(WorkflowModel):
@@ -463,6 +467,16 @@ class FeasibilityStudyQuerySet(models.QuerySet["FeasibilityStudy"]):
             )
         )
 
+    def with_details_visible(self, user) -> FeasibilityStudyQuerySet:
+        """Annotate `details_visible`: FeasibilityStudy.may_see_details(user), in SQL, so a
+        list decides it for every row without a permission query per row."""
+        if access_for(user).is_secretariat:
+            return self.annotate(details_visible=Value(True, output_field=models.BooleanField()))
+        condition = permitted_q(self.model, user, "view_feasibilitystudy")
+        if is_council_member(user):
+            condition |= Q(status=StudyStatus.ACCEPTED)
+        return self.annotate(details_visible=ExpressionWrapper(condition, output_field=models.BooleanField()))
+
 
 class FeasibilityStudy(WorkflowModel):
     TRANSITIONS = {
@@ -533,6 +547,13 @@ class FeasibilityStudy(WorkflowModel):
     @property
     def is_overdue(self) -> bool:
         return self.status in OPEN_STUDY_STATUSES and self.due_date < calendar.today()
+
+    @is_overdue.setter
+    def is_overdue(self, value: bool) -> None:
+        # with_overdue() annotates this same name (for filtering); loading such a row sets it.
+        # The property computes the same answer from the row's own fields, and stays right
+        # after a transition changes the status in memory, so the annotated value is dropped.
+        pass
 
     # -- who may do what ----------------------------------------------------------------
     def may_edit(self, user) -> bool:

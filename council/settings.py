@@ -127,6 +127,10 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "close-due-consent-rounds": {"task": "policies.tasks.close_due_rounds", "schedule": 60.0},
+    "send-consent-reminders": {"task": "policies.tasks.send_consent_reminders", "schedule": 900.0},
+}
 
 # --- Authentication and permissions ----------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -209,6 +213,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "council.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Actions' ValidationError / PermissionDenied and workflow conflicts → 400 / 403 / 409.
+    "EXCEPTION_HANDLER": "council.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -224,6 +230,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several resources have a `status` (and transitions a `to`) with different choices:
+    # name each set after its model's choices instead of letting the names collide.
+    "ENUM_NAME_OVERRIDES": {
+        "CandidateStatusEnum": "candidates.models.CandidateStatus",
+        "FeasibilityStudyStatusEnum": "candidates.models.StudyStatus",
+        "PolicyStatusEnum": "policies.models.PolicyStatus",
+        "ConsentRoundStatusEnum": "policies.models.RoundStatus",
+    },
 }
 
 # --- Security --------------------------------------------------------------------------------

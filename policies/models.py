@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from candidates.models import Candidate
-from council.workflow import TransitionNotAllowed, WorkflowModel
+from council.workflow import Conflict, TransitionNotAllowed, WorkflowModel
 from tenants.access import access_for, is_council_member, permitted_q
 from tenants.models import Organization
 
@@ -141,7 +141,7 @@ class Payer(models.TextChoices):
     SHARED = "shared", _("国と地方で分担")
 
 
-class FrozenVersionError(Exception):
+class FrozenVersionError(Conflict):
     """A submitted version is frozen forever: no edit, no delete (HTTP 409)."""
 
 

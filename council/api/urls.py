@@ -1,15 +1,61 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from candidates.api import BusinessAreaViewSet
+from candidates.api import (
+    AssessmentViewSet,
+    BusinessAreaViewSet,
+    CandidateViewSet,
+    CriteriaWeightsView,
+    FeasibilityStudyViewSet,
+)
 from council.api.auth import ObtainTokenView
+from policies.api import ConsentRoundViewSet, PolicyVersionViewSet, PolicyViewSet
 from tenants.api import OrganizationViewSet
 
 router = DefaultRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("business-areas", BusinessAreaViewSet, basename="business-area")
+router.register("candidates", CandidateViewSet, basename="candidate")
+router.register("feasibility-studies", FeasibilityStudyViewSet, basename="feasibility-study")
+router.register("policies", PolicyViewSet, basename="policy")
+router.register("consent-rounds", ConsentRoundViewSet, basename="consent-round")
+
+# Assessments live under their candidate: /candidates/{candidate_pk}/assessments/{pk}/.
+assessments = [
+    path(
+        "",
+        AssessmentViewSet.as_view({"get": "list", "post": "create"}),
+        name="candidate-assessment-list",
+    ),
+    path(
+        "<int:pk>/",
+        AssessmentViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update"}),
+        name="candidate-assessment-detail",
+    ),
+]
+
+# Versions live under their policy and are addressed by number: /policies/{policy_pk}/versions/{n}/.
+versions = [
+    path("", PolicyVersionViewSet.as_view({"get": "list", "post": "create"}), name="policy-version-list"),
+    path(
+        "<int:number>/",
+        PolicyVersionViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="policy-version-detail",
+    ),
+    path("<int:number>/submit/", PolicyVersionViewSet.as_view({"post": "submit"}), name="policy-version-submit"),
+    path("<int:number>/diff/", PolicyVersionViewSet.as_view({"get": "diff"}), name="policy-version-diff"),
+    path("<int:number>/pdf/", PolicyVersionViewSet.as_view({"get": "pdf", "post": "pdf"}), name="policy-version-pdf"),
+    path(
+        "<int:number>/comments/",
+        PolicyVersionViewSet.as_view({"get": "comments", "post": "comments"}),
+        name="policy-version-comments",
+    ),
+]
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("criteria-weights/", CriteriaWeightsView.as_view(), name="criteria-weights"),
+    path("candidates/<int:candidate_pk>/assessments/", include(assessments)),
+    path("policies/<int:policy_pk>/versions/", include(versions)),
     path("", include(router.urls)),
 ]

@@ -13,7 +13,9 @@ class VisibleQuerysetMixin:
     queryset = None
 
     def get_queryset(self):
-        return self.queryset.visible_to(self.request.user)
+        # .all() first: visible_to() may hand back the queryset it was given, and the
+        # class attribute must never be evaluated (and cached) across requests.
+        return self.queryset.all().visible_to(self.request.user)
 
 
 class VisibleReadOnlyViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):

@@ -1,0 +1,74 @@
+"""Serializers shared by every app's API: how one resource shows a person or its history."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from rest_framework import serializers
+
+from council.models import TransitionLog
+
+
+def display_name(user) -> str:
+    # Japanese names read family name first (tenants.demo stores the whole name in last_name).
+    return f"{user.last_name} {user.first_name}".strip() or user.get_username()
+
+
+class UserRefSerializer(serializers.ModelSerializer):
+    """How other resources show a person they point at."""
+
+    name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "name"]
+
+    def get_name(self, user) -> str:
+        return display_name(user)
+
+
+class BlankAsNullCharField(serializers.CharField):
+    """A stored empty string (e.g. the `from` of an object's first history row) read as null."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return super().to_representation(value) or None
+
+
+class TransitionLogSerializer(serializers.ModelSerializer):
+    to = serializers.CharField(source="to_status", help_text="状態（変更後）")
+    by = UserRefSerializer(allow_null=True, help_text="実施者。プラットフォーム自身による遷移では null。")
+
+    class Meta:
+        model = TransitionLog
+        fields = ["id", "to", "by", "at", "comment"]
+
+    def get_fields(self):
+        # `from` is a Python keyword, so it cannot be declared as a class attribute.
+        fields = super().get_fields()
+        ordered = {"id": fields.pop("id")}
+        ordered["from"] = BlankAsNullCharField(
+            source="from_status", read_only=True, help_text="状態（変更前）。作成時の行は null。"
+        )
+        ordered.update(fields)
+        return ordered
+
+
+class AttachmentSerializer(serializers.Serializer):
+    """A file attached to something; `url` is the page that serves it, which checks the viewer
+    may see what the file is attached to (the API never serves files itself)."""
+
+    # The named route (app namespace included) that serves this kind of attachment.
+    download_route: str = ""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="original_name", read_only=True)
+    size = serializers.IntegerField(read_only=True, help_text="バイト数")
+    content_type = serializers.CharField(read_only=True)
+    uploaded_at = serializers.DateTimeField(read_only=True)
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, attachment) -> str:
+        return reverse(self.download_route, args=[attachment.pk])
