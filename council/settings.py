@@ -130,7 +130,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "close-due-consent-rounds": {"task": "policies.tasks.close_due_rounds", "schedule": 60.0},
     "send-consent-reminders": {"task": "policies.tasks.send_consent_reminders", "schedule": 900.0},
+    "create-report-obligations": {"task": "progress.tasks.create_report_obligations", "schedule": 3600.0},
+    "plan-and-send-reminders": {"task": "progress.tasks.plan_and_send_reminders", "schedule": 900.0},
+    "reconcile-reminders": {"task": "progress.tasks.reconcile_reminders", "schedule": 86400.0},
 }
+# A task is acknowledged only after it ran, so a worker killed mid-task leaves it on the
+# queue for another worker (each task claims its work first, so a rerun does nothing twice).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis redelivers an unacknowledged task after this many seconds; longer than any task runs.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
 # --- Authentication and permissions ----------------------------------------------------
 AUTHENTICATION_BACKENDS = [

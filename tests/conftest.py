@@ -164,3 +164,27 @@ def submitted_policy(accepted_candidate):
         return policy
 
     return make
+
+
+@pytest.fixture
+def consented_policy(submitted_policy):
+    """A policy of 総務省 consented by the three associations."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from policies import actions
+
+    def make(ministry: str = "soumu"):
+        User = get_user_model()
+        policy = submitted_policy(ministry)
+        round_ = actions.open_round(
+            policy.versions.get(), User.objects.get(username="secretariat"), closes_at=timezone.now() + timedelta(days=7)
+        )
+        for username in ("chijikai", "shichokai", "chosonkai"):
+            actions.cast_ballot(round_, User.objects.get(username=username), choice="consent")
+        actions.close_round(round_, User.objects.get(username="secretariat"))
+        policy.refresh_from_db()
+        return policy
+
+    return make

@@ -9,3 +9,8 @@ from council.settings import *  # noqa: E402,F403
 # Hashing demo passwords with the production hasher would dominate the suite's run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+# Tasks run in-process in the suite, whether or not REDIS_URL is set (CI sets it): the tests
+# that need a real worker start one themselves, against Redis.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
