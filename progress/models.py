@@ -574,3 +574,52 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# --- Rendered documents ------------------------------------------------------------------------------
+
+
+class DocumentStatus(models.TextChoices):
+    PENDING = "pending", _("作成待ち")
+    RENDERING = "rendering", _("作成中")
+    DONE = "done", _("作成済み")
+    FAILED = "failed", _("失敗")
+
+
+class ProgressDocument(models.Model):
+    """A PDF of one progress report, or the council pack of a quarter (every policy's report
+    whose period ends in it, with KPIs and adoption figures). Rendered by a Celery task with
+    a time limit; its status is shown on the pages."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", _("進捗報告")
+        PACK = "pack", _("協議会資料（四半期）")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, null=True, blank=True, related_name="documents")
+    fiscal_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    quarter = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(4)])
+    status = models.CharField(max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.PENDING)
+    file = models.FileField(upload_to="pdf/progress/%Y/", blank=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("進捗関係のPDF")
+        verbose_name_plural = _("進捗関係のPDF")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="report") & Q(report__isnull=False)) | (Q(kind="pack") & Q(fiscal_year__isnull=False) & Q(quarter__isnull=False)),
+                name="progress_document_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.REPORT:
+            return f"{self.report} PDF"
+        return f"{self.fiscal_year}年度 第{self.quarter}四半期 協議会資料"

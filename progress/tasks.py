@@ -32,3 +32,11 @@ def reconcile_reminders() -> int:
     """Daily: re-queue reminders that were missed — never queued, or claimed by a worker
     that died before sending (claim older than the lease)."""
     return plan_and_send_reminders()
+
+
+@shared_task(soft_time_limit=120, time_limit=150)
+def render_progress_document(document_id: int) -> bool:
+    """Render a progress PDF; a render over two minutes is stopped and marked failed."""
+    from progress.pdf import run
+
+    return run(document_id)
