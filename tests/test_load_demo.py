@@ -1,6 +1,7 @@
 import io
 
 import pytest
+from django.db.models import Count
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
@@ -76,7 +77,7 @@ def test_it_creates_a_living_pipeline_once():
 
     assert Candidate.objects.count() == 0  # the test world itself has no candidates
     output = run()
-    assert "demo candidates: 14 created; demo policies: 4 created" in output
+    assert "demo candidates: 14 created; demo policies: 4 created; demo progress: created" in output
     statuses = set(Candidate.objects.values_list("status", flat=True))
     assert statuses == {"proposed", "under_review", "selected", "not_selected", "withdrawn"}
     assert set(FeasibilityStudy.objects.values_list("status", flat=True)) == {"assigned", "submitted", "accepted", "returned"}
@@ -88,3 +89,12 @@ def test_it_creates_a_living_pipeline_once():
     assert set(Policy.objects.values_list("status", flat=True)) == {"drafting", "in_consent", "consented", "withdrawn"}
     consented = Policy.objects.get(status="consented")
     assert list(consented.rounds.order_by("opened_at").values_list("outcome", flat=True)) == ["not_consented", "consented"]
+    from progress.models import Adoption, MeasureRequest, ProgressReport
+
+    reports = ProgressReport.objects.with_overdue().filter(policy=consented)
+    assert reports.count() >= 8
+    assert {"accepted", "submitted", "returned", "due"} <= set(reports.values_list("status", flat=True))
+    assert reports.filter(overdue=True).exists()
+    adoption = dict(Adoption.objects.filter(policy=consented).values_list("status").annotate(n=Count("pk")).order_by())
+    assert sum(adoption.values()) == 1788 and len(adoption) == 6
+    assert set(MeasureRequest.objects.values_list("status", flat=True)) == {"open", "responded", "closed"}

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from candidates.demo import load_demo_candidates
 from policies.demo import load_demo_policies
+from progress.demo import load_demo_progress
 from tenants.demo import DEMO_USERS, DemoError, load_demo
 
 
@@ -16,13 +17,14 @@ class Command(BaseCommand):
                 created, updated = load_demo(settings.DEMO_PASSWORD)
                 candidates = load_demo_candidates()
                 policies = load_demo_policies()
+                progress = load_demo_progress()
         except DemoError as exc:
             raise CommandError(f"demo not loaded: {exc}") from None
-        if created or updated or candidates or policies:
+        if created or updated or candidates or policies or progress:
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Demo users: {created} created, {updated} updated; demo candidates: {candidates} created; "
-                    f"demo policies: {policies} created."
+                    f"demo policies: {policies} created; demo progress: {'created' if progress else 'unchanged'}."
                 )
             )
         else:
