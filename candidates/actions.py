@@ -26,7 +26,7 @@ from candidates.models import (
     StudyAttachment,
 )
 from council import calendar
-from council.uploads import validate_upload
+from council.uploads import validate_uploads
 from tenants.access import access_for, grant
 from tenants.models import Organization
 
@@ -102,7 +102,7 @@ def assess(
     access = access_for(by)
     organization_id = _assessing_organization(candidate, access)
     files = list(evidence)
-    content_types = _validate_files(files, "evidence")
+    content_types = validate_uploads(files, "evidence")
     with transaction.atomic():
         locked = Candidate.objects.select_for_update().get(pk=candidate.pk)
         if not locked.may_assess(by):
@@ -141,18 +141,6 @@ def _assessing_organization(candidate: Candidate, access) -> int:
     if candidate.owning_ministry_id in access.ministry_ids:
         return candidate.owning_ministry_id
     return min(access.association_ids)
-
-
-def _validate_files(files: list[UploadedFile], field: str) -> list[str]:
-    content_types, errors = [], []
-    for upload in files:
-        try:
-            content_types.append(validate_upload(upload))
-        except ValidationError as exc:
-            errors.extend(exc.messages)
-    if errors:
-        raise ValidationError({field: errors})
-    return content_types
 
 
 def decide(candidate: Candidate, by, to: str, *, track: str = "", comment: str = "") -> Candidate:
@@ -207,7 +195,7 @@ def assign_study(candidate: Candidate, by, *, due_date: date) -> tuple[Feasibili
 def save_study(study: FeasibilityStudy, by, changes: dict[str, Any], attachments: Iterable[UploadedFile] = ()) -> FeasibilityStudy:
     """The ministry saves its draft (without submitting)."""
     files = list(attachments)
-    content_types = _validate_files(files, "attachments")
+    content_types = validate_uploads(files, "attachments")
     with transaction.atomic():
         locked = FeasibilityStudy.objects.select_for_update().get(pk=study.pk)
         if not locked.may_edit(by):

@@ -88,3 +88,17 @@ def validate_upload(upload: UploadedFile) -> str:
             params={"name": upload.name, "allowed": ALLOWED_LABEL},
         )
     return CONTENT_TYPES[by_content]
+
+
+def validate_uploads(files, field: str) -> list[str]:
+    """Check several uploads; their content types, or one ValidationError naming `field`
+    with every file's problem."""
+    content_types, errors = [], []
+    for upload in files:
+        try:
+            content_types.append(validate_upload(upload))
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ValidationError({field: errors})
+    return content_types

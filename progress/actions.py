@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from council import calendar
-from council.uploads import detect_kind
+from council.uploads import detect_kind, validate_uploads
 from council.workflow import Conflict
 from policies.models import Policy, PolicyStatus
 from progress.models import (
@@ -98,14 +98,12 @@ def ensure_adoption_rows(policy: Policy) -> int:
 
 
 def save_report(report: ProgressReport, by, changes: dict[str, Any], attachments: Iterable[UploadedFile] = ()) -> ProgressReport:
-    from candidates.actions import _validate_files
-
     files = list(attachments)
     with transaction.atomic():
         locked = ProgressReport.objects.select_for_update().select_related("policy").get(pk=report.pk)
         if not locked.may_edit(by):
             raise PermissionDenied(_("この進捗報告は変更できません。"))
-        content_types = _validate_files(files, "attachments")
+        content_types = validate_uploads(files, "attachments")
         for name, value in changes.items():
             if name not in ProgressReport.MINISTRY_FIELDS:
                 raise ValidationError({name: _("この項目は変更できません。")})
@@ -285,8 +283,8 @@ def request_measures(by, *, policy: Policy, request: str, due_date: date, minist
     return measure
 
 
-def respond_to_measure(measure: MeasureRequest, by, *, response: str) -> MeasureRequest:
-    return measure.transition(MeasureStatus.RESPONDED, by=by, response=response)
+def respond_to_measure(measure: MeasureRequest, by, *, response: str, comment: str = "") -> MeasureRequest:
+    return measure.transition(MeasureStatus.RESPONDED, by=by, comment=comment, response=response)
 
 
 def close_measure(measure: MeasureRequest, by, *, comment: str = "") -> MeasureRequest:
