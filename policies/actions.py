@@ -272,7 +272,7 @@ def cast_ballot(
     return ballot
 
 
-def close_round(round_: ConsentRound, by=None) -> ConsentRound:
+def close_round(round_: ConsentRound, by=None, *, comment: str = "") -> ConsentRound:
     """Close a round and apply the consent rule. `by=None` is the platform closing it on time."""
     if by is not None and not access_for(by).is_secretariat:
         raise PermissionDenied(_("同意手続を終了できるのは事務局です。"))
@@ -287,7 +287,7 @@ def close_round(round_: ConsentRound, by=None) -> ConsentRound:
         locked.save(update_fields=["status", "outcome", "closed_at", "closed_by"])
         _append_record(
             locked, ConsentRecord.Kind.CLOSED,
-            {"outcome": outcome, "ballots": {str(k): v for k, v in sorted(ballots.items())}},
+            {"outcome": outcome, "ballots": {str(k): v for k, v in sorted(ballots.items())}, "comment": comment},
             by,
         )
         target = PolicyStatus.CONSENTED if outcome == Outcome.CONSENTED else PolicyStatus.DRAFTING

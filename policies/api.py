@@ -3,6 +3,9 @@ rounds and ballots (shared/API.md).
 
 As in candidates.api: lists and details start from `visible_to(user)`, writes call
 policies.actions, and council.api.exceptions turns the errors they raise into 400/403/409.
+Where a user may see an object but the write is never theirs, the view refuses first, so
+the answer is a 403 whatever the body holds and whatever state the object is in (only the
+owning ministry learns that a version is frozen); the action asks again under its lock.
 """
 
 from __future__ import annotations
@@ -11,12 +14,20 @@ from typing import Any
 
 import django_filters
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -27,7 +38,8 @@ from candidates.models import Candidate
 from council.api.filters import IdFilter, StableOrderingFilter
 from council.api.serializers import UserRefSerializer
 from council.api.viewsets import VisibleQuerysetMixin
-from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, workflow_schema
+from council.api.workflow import TRANSITION_CONFLICT, TransitionSerializer, WorkflowViewSetMixin, workflow_schema
+from council.workflow import TransitionNotAllowed
 from policies import actions, tasks
 from policies.diff import diff_bodies
 from policies.models import (
@@ -35,6 +47,7 @@ from policies.models import (
     Choice,
     ConsentRecord,
     ConsentRound,
+    ConsentVoter,
     CostItem,
     Layer,
     Outcome,
@@ -55,6 +68,12 @@ from tenants.models import Organization
 def refuse_unless(allowed: bool, message) -> None:
     if not allowed:
         raise PermissionDenied(message)
+
+
+def may_comment(user) -> bool:
+    # As actions.comment_on_version, asked first so that a refusal is a 403 whatever the body.
+    access = access_for(user)
+    return access.is_secretariat or bool(access.association_ids)
 
 
 # --- Policies ----------------------------------------------------------------------------------
@@ -260,7 +279,6 @@ class PolicyVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     serializer_class = PolicyVersionSerializer
     lookup_field = "number"
     filter_backends: list = []
-    pagination_class = None
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_policy(self) -> Policy:
@@ -282,6 +300,11 @@ class PolicyVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             return PolicyVersionWriteSerializer
         return PolicyVersionSerializer
 
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        # A client asking for the PDF (`Accept: application/pdf`) gets the file, or its
+        # errors as JSON, instead of a 406: no renderer is needed for a FileResponse.
+        return super().perform_content_negotiation(request, force=force or self.action == "pdf")
+
     def read(self, version: PolicyVersion, status_code=status.HTTP_200_OK) -> Response:
         fresh = PolicyVersion.objects.select_related("created_by", "submitted_by").get(pk=version.pk)
         return Response(PolicyVersionSerializer(fresh).data, status=status_code)
@@ -296,12 +319,19 @@ class PolicyVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         version = actions.create_version(policy, request.user, **data)
         return self.read(version, status.HTTP_201_CREATED)
 
+    def refuse_unless_owner(self, version: PolicyVersion) -> None:
+        """Rights before state: only the owning ministry learns that a version is frozen."""
+        refuse_unless(version.policy.is_owner(self.request.user), _("この版を編集できるのは制度所管府省庁です。"))
+
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         version = self.get_object()
+        self.refuse_unless_owner(version)
         if version.is_frozen:
             raise actions.FrozenVersionError(_("提出済みの版は変更できません。"))
         refuse_unless(version.policy.may_draft(request.user), _("この版を編集できません。"))
-        body = PolicyVersionWriteSerializer(data=request.data, partial=True)
+        # Every field is optional already: not `partial=True`, which would also make the
+        # fields of each cost-sharing and schedule row optional.
+        body = PolicyVersionWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         changes = dict(body.validated_data)
         revision = changes.pop("revision", None)
@@ -313,6 +343,7 @@ class PolicyVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         version = self.get_object()
+        self.refuse_unless_owner(version)
         if version.is_frozen:
             raise actions.FrozenVersionError(_("この版は既に提出されています。"))
         refuse_unless(version.policy.may_draft(request.user), _("この版を提出できません。"))
@@ -367,14 +398,15 @@ class PolicyVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def comments(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         version = self.get_object()
         if request.method == "POST":
+            refuse_unless(may_comment(request.user), _("版にコメントできるのは事務局と地方三団体の代表者です。"))
             body = VersionCommentSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             comment = actions.comment_on_version(
                 version, request.user, section=body.validated_data.get("section", ""), body=body.validated_data["body"]
             )
             return Response(VersionCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
-        comments = version.comments.select_related("author", "organization")
-        return Response(VersionCommentSerializer(comments, many=True).data)
+        page = self.paginate_queryset(version.comments.select_related("author", "organization"))
+        return self.get_paginated_response(VersionCommentSerializer(page, many=True).data)
 
 
 # --- Consent rounds ---------------------------------------------------------------------------------
@@ -409,7 +441,7 @@ class VersionRefSerializer(serializers.ModelSerializer):
 class ConsentRoundSerializer(serializers.ModelSerializer):
     policy = PolicySerializer(read_only=True)
     version = VersionRefSerializer(read_only=True)
-    voters = serializers.SerializerMethodField(help_text="同意権を持つ団体")
+    voters = serializers.SerializerMethodField(help_text="同意権を持つ団体（団体コード順）")
     ballots = BallotSerializer(many=True, read_only=True)
     closed_by = UserRefSerializer(read_only=True, allow_null=True)
 
@@ -421,8 +453,11 @@ class ConsentRoundSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(OrganizationRefSerializer(many=True))
     def get_voters(self, round_: ConsentRound) -> list[dict]:
-        return OrganizationRefSerializer([v.organization for v in round_.voters.all()], many=True).data
+        # The view prefetches the voters in code order; sort again for a round read on its own.
+        voters = sorted(round_.voters.all(), key=lambda voter: voter.organization.code)
+        return OrganizationRefSerializer([v.organization for v in voters], many=True).data
 
 
 class ConsentRoundCreateSerializer(serializers.Serializer):
@@ -450,13 +485,44 @@ class RoundTransitionSerializer(TransitionSerializer):
     to = serializers.ChoiceField(choices=RoundStatus.choices, help_text="closed で同意手続を終了する")
 
 
+# The records that move the round between states, as the `from`/`to` of a workflow history.
+RECORD_MOVES: dict[str, tuple[str | None, str]] = {
+    ConsentRecord.Kind.OPENED: (None, RoundStatus.OPEN),
+    ConsentRecord.Kind.CLOSED: (RoundStatus.OPEN, RoundStatus.CLOSED),
+}
+
+
 class ConsentRecordSerializer(serializers.ModelSerializer):
-    by = UserRefSerializer(read_only=True, allow_null=True)
+    """One link of the round's hash chain, read also as a workflow history row (who, when,
+    from, to, comment) as every workflow object's history is (shared/API.md)."""
+
+    by = UserRefSerializer(read_only=True, allow_null=True, help_text="実施者。締切時刻に自動で終了した場合は null。")
+    to = serializers.SerializerMethodField(help_text="この記録で移った状態（開始・終了の記録のみ、他は null）")
+    comment = serializers.SerializerMethodField(help_text="投票の条件・理由、または終了時のコメント")
 
     class Meta:
         model = ConsentRecord
-        fields = ["seq", "kind", "payload", "by", "at", "prev_hash", "hash"]
+        fields = ["seq", "kind", "to", "by", "at", "comment", "payload", "prev_hash", "hash"]
         read_only_fields = fields
+
+    def get_fields(self):
+        # `from` is a Python keyword, so it cannot be declared as a class attribute.
+        fields = super().get_fields()
+        ordered = {name: fields.pop(name) for name in ("seq", "kind")}
+        ordered["from"] = serializers.SerializerMethodField(
+            method_name="get_from_status", help_text="この記録の前の状態（終了の記録のみ、他は null）"
+        )
+        ordered.update(fields)
+        return ordered
+
+    def get_from_status(self, record: ConsentRecord) -> str | None:
+        return RECORD_MOVES.get(record.kind, (None, None))[0]
+
+    def get_to(self, record: ConsentRecord) -> str | None:
+        return RECORD_MOVES.get(record.kind, (None, None))[1]
+
+    def get_comment(self, record: ConsentRecord) -> str:
+        return str(record.payload.get("comment", ""))
 
 
 class ConsentRoundFilter(django_filters.FilterSet):
@@ -490,7 +556,7 @@ class ConsentRoundViewSet(
     def get_queryset(self):
         return super().get_queryset().prefetch_related(
             Prefetch("ballots", queryset=Ballot.objects.select_related("organization", "cast_by")),
-            "voters__organization",
+            Prefetch("voters", queryset=ConsentVoter.objects.select_related("organization").order_by("organization__code")),
         )
 
     def read(self, round_: ConsentRound, status_code=status.HTTP_200_OK) -> Response:
@@ -501,23 +567,42 @@ class ConsentRoundViewSet(
         refuse_unless(access_for(request.user).is_secretariat, _("同意手続を開始できるのは事務局です。"))
         body = ConsentRoundCreateSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
-        round_ = actions.open_round(
-            body.validated_data["policy_version"], request.user,
-            closes_at=body.validated_data["closes_at"], extra_voters=body.validated_data.get("voters", []),
-        )
+        try:
+            round_ = actions.open_round(
+                body.validated_data["policy_version"], request.user,
+                closes_at=body.validated_data["closes_at"], extra_voters=body.validated_data.get("voters", []),
+            )
+        except DjangoValidationError as exc:
+            # The action names each extra voter `organization`; this endpoint's field is `voters`.
+            if hasattr(exc, "error_dict") and "organization" in exc.error_dict:
+                raise DjangoValidationError({"voters": exc.error_dict["organization"]}) from exc
+            raise
         return self.read(round_, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Close the round (secretariat); the consent rule decides the outcome",
-                   request=RoundTransitionSerializer, responses={200: ConsentRoundSerializer, 409: OpenApiResponse(description="Already closed.")})
+    @extend_schema(
+        summary="Close the round (secretariat); the consent rule decides the outcome",
+        request=RoundTransitionSerializer,
+        responses={
+            200: ConsentRoundSerializer,
+            400: OpenApiResponse(description="Unknown `to`."),
+            403: OpenApiResponse(description="Only the secretariat closes a round."),
+            404: OpenApiResponse(description="Not visible to the user."),
+            409: OpenApiResponse(TRANSITION_CONFLICT.response,
+                                 description="Already closed, or `to` is `open`: a round only moves from open to closed."),
+        },
+    )
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         round_ = self.get_object()
+        # Who may move a round does not depend on the body: refuse first, as for rounds' creation.
+        refuse_unless(access_for(request.user).is_secretariat, _("同意手続を終了できるのは事務局です。"))
         body = RoundTransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        refuse_unless(access_for(request.user).is_secretariat, _("同意手続を終了できるのは事務局です。"))
-        if body.validated_data["to"] != RoundStatus.CLOSED or not round_.is_open:
-            raise actions.Conflict(_("この同意手続は既に終了しています。") if not round_.is_open else _("受付中の同意手続は終了（closed）にのみ変更できます。"))
-        return self.read(actions.close_round(round_, request.user))
+        to = body.validated_data["to"]
+        if to != RoundStatus.CLOSED or not round_.is_open:
+            reason = _("この同意手続は既に終了しています。") if not round_.is_open else _("受付中の同意手続は終了（closed）にのみ変更できます。")
+            raise TransitionNotAllowed(round_, to, str(reason))
+        return self.read(actions.close_round(round_, request.user, comment=body.validated_data["comment"]))
 
     @extend_schema(summary="History of the round: opening, voters, every ballot cast or changed, closing (hash-chained)",
                    responses={200: ConsentRecordSerializer(many=True)})
@@ -542,7 +627,7 @@ class ConsentRoundViewSet(
                    request=BallotWriteSerializer,
                    responses={200: BallotSerializer, 403: OpenApiResponse(description="Not a representative of a voting body."),
                               409: OpenApiResponse(description="The round is closed or past its closing time.")})
-    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
     def ballots(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         round_ = self.get_object()
         if request.method == "POST":
@@ -556,4 +641,5 @@ class ConsentRoundViewSet(
             )
             ballot = Ballot.objects.select_related("organization", "cast_by").get(pk=ballot.pk)
             return Response(BallotSerializer(ballot).data)
-        return Response(BallotSerializer(round_.ballots.select_related("organization", "cast_by"), many=True).data)
+        page = self.paginate_queryset(round_.ballots.select_related("organization", "cast_by"))
+        return self.get_paginated_response(BallotSerializer(page, many=True).data)
