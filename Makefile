@@ -26,6 +26,9 @@ run: bootstrap
 	echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C to stop)" && \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Two processes: the machine has two cores, and each gets its own test database.
+PYTEST_ARGS ?= -n 2
+
 test: bootstrap test-system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

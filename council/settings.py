@@ -125,6 +125,8 @@ else:
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# The queue tasks are sent to and workers consume by default (a test worker gets its own).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
@@ -141,6 +143,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis redelivers an unacknowledged task after this many seconds; longer than any task runs.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A due-date reminder claimed by a worker and not marked sent within this many seconds is
+# taken to have died with it and is queued again by the reconcile (progress.reminders).
+# It must exceed the longest send; only fault-injection tests shorten it.
+REMINDER_CLAIM_LEASE_SECONDS: int = env.int("REMINDER_CLAIM_LEASE_SECONDS", default=600)
 
 # --- Authentication and permissions ----------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -247,6 +253,10 @@ SPECTACULAR_SETTINGS = {
         "FeasibilityStudyStatusEnum": "candidates.models.StudyStatus",
         "PolicyStatusEnum": "policies.models.PolicyStatus",
         "ConsentRoundStatusEnum": "policies.models.RoundStatus",
+        "ProgressReportStatusEnum": "progress.models.ReportStatus",
+        "MilestoneStatusEnum": "progress.models.MilestoneStatus",
+        "AdoptionStatusEnum": "progress.models.AdoptionStatus",
+        "MeasureRequestStatusEnum": "progress.models.MeasureStatus",
     },
 }
 

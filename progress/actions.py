@@ -181,6 +181,9 @@ def import_adoption(policy: Policy, by, upload: UploadedFile) -> ImportResult:
     """The owning ministry's bulk update: every row is checked, and all rows apply or none."""
     if policy.ministry_id not in access_for(by).ministry_ids:
         raise PermissionDenied(_("導入状況を一括取込できるのは所管府省庁です。"))
+    if policy.status != PolicyStatus.CONSENTED:
+        # Adoption rows exist only for consented policies (set_schedule creates them).
+        raise ValidationError({"policy": _("導入状況は同意済みの方針についてのみ取り込めます。")})
     rows = _read_rows(upload)
     codes = dict(Organization.objects.filter(kind__in=LOCAL_GOVERNMENT_KINDS).values_list("code", "pk"))
     errors: list[str] = []

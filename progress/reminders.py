@@ -23,8 +23,14 @@ from progress.models import OPEN_REPORT_STATUSES, MeasureRequest, MeasureStatus,
 from tenants.models import Organization, OrganizationKind, Role
 
 # A worker that claimed a reminder and has not marked it sent within this time is taken
-# to have died; the reconcile job queues the reminder again.
+# to have died; the reconcile job queues the reminder again. settings.REMINDER_CLAIM_LEASE_SECONDS
+# overrides it, read at each call (tests/test_celery_worker.py shortens it for a real worker).
 CLAIM_LEASE = timedelta(minutes=10)
+
+
+def claim_lease() -> timedelta:
+    seconds = getattr(settings, "REMINDER_CLAIM_LEASE_SECONDS", None)
+    return CLAIM_LEASE if seconds is None else timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ def pending_ids(now=None) -> list[int]:
     now = now or timezone.now()
     return list(
         Reminder.objects.filter(sent_at=None)
-        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - CLAIM_LEASE))
+        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - claim_lease()))
         .values_list("pk", flat=True)
     )
 
@@ -118,7 +124,7 @@ def send(reminder_id: int, now=None) -> bool:
     now = now or timezone.now()
     claimed = (
         Reminder.objects.filter(pk=reminder_id, sent_at=None)
-        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - CLAIM_LEASE))
+        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - claim_lease()))
         .update(claimed_at=now, attempts=F("attempts") + 1)
     )
     if not claimed:

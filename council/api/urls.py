@@ -10,6 +10,13 @@ from candidates.api import (
 )
 from council.api.auth import ObtainTokenView
 from policies.api import ConsentRoundViewSet, PolicyVersionViewSet, PolicyViewSet
+from progress.api import (
+    AdoptionViewSet,
+    MeasureRequestViewSet,
+    ProgressReportViewSet,
+    ReportingScheduleViewSet,
+    UsageReportViewSet,
+)
 from tenants.api import OrganizationViewSet
 
 router = DefaultRouter()
@@ -19,6 +26,11 @@ router.register("candidates", CandidateViewSet, basename="candidate")
 router.register("feasibility-studies", FeasibilityStudyViewSet, basename="feasibility-study")
 router.register("policies", PolicyViewSet, basename="policy")
 router.register("consent-rounds", ConsentRoundViewSet, basename="consent-round")
+router.register("reporting-schedules", ReportingScheduleViewSet, basename="reporting-schedule")
+router.register("progress-reports", ProgressReportViewSet, basename="progress-report")
+router.register("adoption", AdoptionViewSet, basename="adoption")
+router.register("usage-reports", UsageReportViewSet, basename="usage-report")
+router.register("measure-requests", MeasureRequestViewSet, basename="measure-request")
 
 # Assessments live under their candidate: /candidates/{candidate_pk}/assessments/{pk}/.
 assessments = [
