@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Case, IntegerField, Value, When
 from django.forms.models import ModelChoiceIterator
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from candidates.models import (
@@ -27,7 +28,8 @@ from council.uploads import ALLOWED_LABEL
 from tenants.models import Organization, OrganizationKind
 
 UPLOAD_ACCEPT = ".pdf,.xlsx,.docx,.csv,.png,.jpg,.jpeg"
-UPLOAD_HELP = _("%(allowed)s（1ファイル20MBまで）。複数のファイルを選べます。") % {"allowed": ALLOWED_LABEL}
+# Lazy: the help text is chosen when a form renders, in the reader's language.
+UPLOAD_HELP = format_lazy(_("{allowed}（1ファイル20MBまで）。複数のファイルを選べます。"), allowed=ALLOWED_LABEL)
 
 
 def add_action_errors(form: forms.Form, error: ValidationError, labels: dict[str, str] | None = None) -> None:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -24,7 +25,7 @@ DATA_FILE = Path(__file__).resolve().parent / "data" / "japan_prefectures.json"
 # Light to dark: the blue scale of the Digital Agency design system.
 COLOURS = ("#e8f1fe", "#c5d7fb", "#7096f8", "#3460fb", "#0031d8")
 NO_DATA_COLOUR = "#d8d8db"
-NO_DATA = "データなし"
+NO_DATA = gettext_lazy("データなし")
 TEXT_COLOUR = "#1a1a1c"
 
 _STYLE = "<style>.jpmap a:hover path,.jpmap a:focus path{stroke:#1a1a1c;stroke-width:2.5}</style>"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.utils.translation import gettext as _
+
 from council import calendar
 
 # Months (of the fiscal year, April = 0) at which each frequency's periods start.
@@ -49,10 +51,11 @@ class Period:
     @property
     def label(self) -> str:
         if self.frequency == "quarterly":
-            return f"{self.fiscal_year}年度 第{self.number}四半期"
+            return _("%(fy)s年度 第%(n)s四半期") % {"fy": self.fiscal_year, "n": self.number}
         if self.frequency == "semiannual":
-            return f"{self.fiscal_year}年度 {'上' if self.number == 1 else '下'}半期"
-        return f"{self.fiscal_year}年度"
+            template = _("%(fy)s年度 上半期") if self.number == 1 else _("%(fy)s年度 下半期")
+            return template % {"fy": self.fiscal_year}
+        return _("%(fy)s年度") % {"fy": self.fiscal_year}
 
     @classmethod
     def containing(cls, day: date, frequency: str) -> Period:
