@@ -43,7 +43,7 @@ from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, wor
 from policies.models import Policy
 from policies.api import PDF_STATUS
 from progress import actions
-from progress.pdf import request_document
+from progress.pdf import current_pdf, request_document
 from progress.models import (
     Adoption,
     AdoptionChange,
@@ -454,18 +454,6 @@ class ProgressReportViewSet(
 
     def perform_transition(self, report: ProgressReport, to: str, comment: str, **kwargs: Any) -> ProgressReport:
         return actions.move_report(report, self.request.user, to, comment=comment)
-
-
-def current_pdf(report: ProgressReport) -> ProgressDocument | None:
-    """The newest rendered PDF requested since the report last changed (content or status)."""
-    return (
-        ProgressDocument.objects.filter(
-            kind=ProgressDocument.Kind.REPORT, report=report, status=DocumentStatus.DONE,
-            requested_at__gte=report.updated_at,
-        )
-        .order_by("-requested_at")
-        .first()
-    )
 
 
 # --- Adoption ----------------------------------------------------------------------------------------

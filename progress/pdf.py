@@ -124,3 +124,20 @@ def request_document(by, *, report: ProgressReport | None = None, fiscal_year: i
     document = ProgressDocument.objects.create(kind=kind, report=report, fiscal_year=fiscal_year, quarter=quarter, requested_by=by)
     transaction.on_commit(lambda: tasks.render_progress_document.delay(document.pk))
     return document
+
+
+def current_pdf(report: ProgressReport) -> ProgressDocument | None:
+    """The newest rendered PDF requested since the report last changed (content or status)."""
+    return (
+        ProgressDocument.objects.filter(
+            kind=ProgressDocument.Kind.REPORT, report=report, status=DocumentStatus.DONE,
+            requested_at__gte=report.updated_at,
+        )
+        .order_by("-requested_at")
+        .first()
+    )
+
+
+def latest_request(report: ProgressReport) -> ProgressDocument | None:
+    """The newest PDF request for the report, whatever its status (shown on the page)."""
+    return ProgressDocument.objects.filter(kind=ProgressDocument.Kind.REPORT, report=report).order_by("-requested_at").first()

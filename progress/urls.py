@@ -3,7 +3,7 @@ measure requests."""
 
 from django.urls import path
 
-from progress import views
+from progress import document_views, views
 
 app_name = "progress"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("reports/<int:pk>/", views.report_detail, name="report-detail"),
     path("reports/<int:pk>/edit/", views.report_edit, name="report-edit"),
     path("reports/<int:pk>/transition/", views.report_transition, name="report-transition"),
+    path("reports/<int:pk>/pdf/", document_views.report_pdf, name="report-pdf"),
+    path("reports/packs/", document_views.packs, name="packs"),
+    path("reports/packs/<int:pk>/", document_views.pack_download, name="pack-download"),
     path("policies/<int:policy_pk>/schedule/", views.schedule_new, name="schedule-new"),
     path("policies/<int:policy_pk>/kpis/", views.kpi_trend, name="kpi-trend"),
     path("policies/<int:policy_pk>/adoption/import/", views.adoption_import, name="adoption-import"),

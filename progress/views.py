@@ -56,6 +56,7 @@ from progress.forms import (
     UsageReportForm,
     row_initial,
 )
+from progress.pdf import current_pdf, latest_request
 from progress.models import (
     Adoption,
     AdoptionStatus,
@@ -202,6 +203,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "reports": page.object_list,
             "is_filtered": _is_filtered(request),
+            "is_secretariat": access_for(request.user).is_secretariat,
         },
     )
 
@@ -257,6 +259,8 @@ def _report_detail(
             "transition_form": transition_form,
             "may_request_measures": access.is_secretariat,
             "measures": list(MeasureRequest.objects.visible_to(user).filter(report=report).select_related("ministry")),
+            "pdf_current": current_pdf(report),
+            "pdf_latest": latest_request(report),
         },
         status=status,
     )

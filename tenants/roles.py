@@ -40,6 +40,15 @@ ROLE_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "policies.view_ballot",
         "policies.view_consentrecord",
         "policies.view_versionpdf",
+        "progress.view_reportingschedule",
+        "progress.view_progressreport",
+        "progress.view_reportattachment",
+        "progress.view_adoption",
+        "progress.view_adoptionchange",
+        "progress.view_usagereport",
+        "progress.view_measurerequest",
+        "progress.view_reminder",
+        "progress.view_progressdocument",
     ),
 }
 
