@@ -248,6 +248,10 @@ def _policy_detail(
             "may_withdraw": PolicyStatus.WITHDRAWN in policy.allowed_targets()
             and policy.may_transition(user, PolicyStatus.WITHDRAWN),
             "withdraw_form": withdraw_form or WithdrawForm(),
+            # Stage 4 starts once the policy is consented: its schedule, reports and adoption.
+            "consented": policy.status == PolicyStatus.CONSENTED,
+            "schedule": getattr(policy, "schedule", None) if policy.status == PolicyStatus.CONSENTED else None,
+            "may_set_schedule": access.is_secretariat and policy.status == PolicyStatus.CONSENTED,
         },
         status=status,
     )

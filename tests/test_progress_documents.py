@@ -69,3 +69,14 @@ def test_a_bad_quarter_is_refused(report, signed_in):
 @pytest.mark.parametrize("username", ["soumu", "chijikai", "sapporo"])
 def test_packs_are_the_secretariats(report, signed_in, username):
     assert signed_in(username).get("/reports/packs/").status_code == 403
+
+
+def test_a_consented_policy_leads_to_its_schedule_reports_and_adoption(consented_policy, signed_in, user):
+    policy = consented_policy()
+    page = signed_in("secretariat").get(f"/policies/{policy.pk}/").content.decode()
+    assert f"/policies/{policy.pk}/schedule/" in page
+    assert f"/policies/{policy.pk}/schedule/" not in signed_in("soumu").get(f"/policies/{policy.pk}/").content.decode()
+    actions.set_schedule(policy, user("secretariat"), frequency="quarterly", due_days_after_period=30)
+    page = signed_in("soumu").get(f"/policies/{policy.pk}/").content.decode()
+    assert f"/reports/?policy={policy.pk}" in page and f"/adoption/?policy={policy.pk}" in page
+    assert f"/policies/{policy.pk}/kpis/" in page
