@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
@@ -48,14 +47,9 @@ from candidates.models import (
 )
 from council.api.filters import IdFilter, StableOrderingFilter
 from council.api.serializers import AttachmentSerializer, UserRefSerializer
-from council.api.viewsets import VisibleQuerysetMixin, VisibleReadOnlyViewSet
+from council.api.viewsets import VisibleQuerysetMixin, VisibleReadOnlyViewSet, refuse_unless
 from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, workflow_schema
 from tenants.api import OrganizationRefSerializer
-
-
-def refuse_unless(allowed: bool, message) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
 
 
 # --- Business areas -----------------------------------------------------------------------

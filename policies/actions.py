@@ -134,16 +134,21 @@ def submit_version(version: PolicyVersion, by) -> PolicyVersion:
     return locked
 
 
+COMMENTER_ROLES = frozenset({Role.SECRETARIAT_STAFF, Role.ASSOCIATION_REPRESENTATIVE})
+
+
+def commenting_organization_id(user) -> int | None:
+    """The organization a user comments on versions for: secretariat or association, else None."""
+    return next((s.organization_id for s in access_for(user).seats if s.role in COMMENTER_ROLES), None)
+
+
 def comment_on_version(version: PolicyVersion, by, *, section: str, body: str) -> VersionComment:
-    access = access_for(by)
-    seat = next(
-        (s for s in access.seats if s.role in (Role.SECRETARIAT_STAFF, Role.ASSOCIATION_REPRESENTATIVE)), None
-    )
-    if seat is None:
+    organization_id = commenting_organization_id(by)
+    if organization_id is None:
         raise PermissionDenied(_("版にコメントできるのは事務局と地方三団体の代表者です。"))
     if section and section not in section_titles(version.body):
         raise ValidationError({"section": _("節「%(s)s」はこの版にありません。") % {"s": section}})
-    comment = VersionComment(version=version, section=section, body=body, author=by, organization_id=seat.organization_id)
+    comment = VersionComment(version=version, section=section, body=body, author=by, organization_id=organization_id)
     comment.full_clean()
     comment.save()
     return comment

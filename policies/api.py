@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import FileResponse
@@ -37,7 +36,7 @@ from candidates.api import CandidateRefSerializer
 from candidates.models import Candidate
 from council.api.filters import IdFilter, StableOrderingFilter
 from council.api.serializers import UserRefSerializer
-from council.api.viewsets import VisibleQuerysetMixin
+from council.api.viewsets import VisibleQuerysetMixin, refuse_unless
 from council.api.workflow import TRANSITION_CONFLICT, TransitionSerializer, WorkflowViewSetMixin, workflow_schema
 from council.workflow import TransitionNotAllowed
 from policies import actions, tasks
@@ -65,15 +64,9 @@ from tenants.api import OrganizationRefSerializer
 from tenants.models import Organization
 
 
-def refuse_unless(allowed: bool, message) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
 def may_comment(user) -> bool:
-    # As actions.comment_on_version, asked first so that a refusal is a 403 whatever the body.
-    access = access_for(user)
-    return access.is_secretariat or bool(access.association_ids)
+    # Asked before the body is read, so that a refusal is a 403 whatever the body.
+    return actions.commenting_organization_id(user) is not None
 
 
 # --- Policies ----------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from django.utils import timezone
 from candidates.models import Candidate
 from policies import actions
 from policies.models import Policy
-from tenants.models import Organization
 
 BODY = """## 目的と範囲
 {purpose}

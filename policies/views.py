@@ -64,11 +64,10 @@ from policies.models import (
 from policies.pdf import current_pdf
 from policies.sections import split_sections
 from tenants.access import access_for
-from tenants.models import Organization, OrganizationKind, Role
+from tenants.models import Organization, OrganizationKind
 
 POLICY_PAGE_SIZE = 50
 CONSENT_PAGE_SIZE = 20
-COMMENTER_ROLES = frozenset({Role.SECRETARIAT_STAFF, Role.ASSOCIATION_REPRESENTATIVE})
 ROUND_FIELD_LABELS = {"policy_version": gettext_lazy("対象の版"), "organization": gettext_lazy("同意権者")}
 
 
@@ -83,8 +82,8 @@ def _is_filtered(request: HttpRequest) -> bool:
 
 
 def _may_comment(user) -> bool:
-    # Mirrors actions.comment_on_version, which decides; this only decides whether to offer the form.
-    return any(seat.role in COMMENTER_ROLES for seat in access_for(user).seats)
+    # Whether to offer the form; actions.comment_on_version decides with the same rule.
+    return actions.commenting_organization_id(user) is not None
 
 
 def _visible_policies(user):

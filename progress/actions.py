@@ -244,12 +244,17 @@ def import_adoption(policy: Policy, by, upload: UploadedFile) -> ImportResult:
 # --- Usage reports ---------------------------------------------------------------------------------
 
 
-def create_usage_report(by, **fields) -> UsageReport:
-    access = access_for(by)
-    reporters = {
-        s.organization_id for s in access.seats
-        if (s.role == Role.MINISTRY_OFFICER) or (s.role == Role.SECRETARIAT_STAFF and s.kind == OrganizationKind.SECRETARIAT)
+def usage_reporter_ids(user) -> set[int]:
+    """The organizations a user may report usage for: their ministries, and the secretariat
+    bodies (デジタル庁) where they are staff."""
+    return {
+        s.organization_id for s in access_for(user).seats
+        if s.role == Role.MINISTRY_OFFICER or (s.role == Role.SECRETARIAT_STAFF and s.kind == OrganizationKind.SECRETARIAT)
     }
+
+
+def create_usage_report(by, **fields) -> UsageReport:
+    reporters = usage_reporter_ids(by)
     reporter = fields.pop("reporter", None)
     if not reporters:
         raise PermissionDenied(_("利用状況を報告できるのは府省庁とデジタル庁です。"))

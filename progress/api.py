@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.http import FileResponse
@@ -38,7 +37,7 @@ from rest_framework.response import Response
 from candidates.api import AttachmentUploadSerializer
 from council.api.filters import IdFilter, StableOrderingFilter
 from council.api.serializers import AttachmentSerializer, BlankAsNullCharField, UserRefSerializer
-from council.api.viewsets import VisibleQuerysetMixin
+from council.api.viewsets import VisibleQuerysetMixin, refuse_unless
 from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, workflow_schema
 from policies.models import Policy
 from policies.api import PDF_STATUS
@@ -48,12 +47,10 @@ from progress.models import (
     Adoption,
     AdoptionChange,
     AdoptionStatus,
-    DocumentStatus,
     Frequency,
     MeasureRequest,
     MeasureStatus,
     MilestoneStatus,
-    ProgressDocument,
     ProgressReport,
     ReportingSchedule,
     ReportStatus,
@@ -63,21 +60,12 @@ from progress.models import (
 from tenants.access import access_for
 from tenants.api import OrganizationRefSerializer
 from tenants.codes import validate_local_government_code
-from tenants.models import Organization, OrganizationKind, Role
-
-
-def refuse_unless(allowed: bool, message) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
+from tenants.models import Organization
 
 
 def may_report_usage(user) -> bool:
-    # As actions.create_usage_report, asked first so that a refusal is a 403 whatever the body.
-    return any(
-        seat.role == Role.MINISTRY_OFFICER
-        or (seat.role == Role.SECRETARIAT_STAFF and seat.kind == OrganizationKind.SECRETARIAT)
-        for seat in access_for(user).seats
-    )
+    # Asked before the body is read, so that a refusal is a 403 whatever the body.
+    return bool(actions.usage_reporter_ids(user))
 
 
 class PolicyRefSerializer(serializers.ModelSerializer):

@@ -15,10 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from council import calendar
 from council.models import Attachment
 from council.workflow import WorkflowModel
-from policies.models import Policy, PolicyStatus
+from policies.models import Policy
 from progress.periods import Period
 from tenants.access import access_for, is_council_member
-from tenants.models import LOCAL_GOVERNMENT_KINDS, Organization
+from tenants.models import Organization
 
 
 class Frequency(models.TextChoices):

@@ -657,8 +657,7 @@ def adoption_import(request: HttpRequest, policy_pk: int) -> HttpResponse:
 
 def _usage_reporters(user):
     """The organizations the user may report usage for (the action checks it again)."""
-    ids = access_for(user).organization_ids(Role.MINISTRY_OFFICER, Role.SECRETARIAT_STAFF)
-    return Organization.objects.filter(pk__in=ids, kind__in=[OrganizationKind.MINISTRY, OrganizationKind.SECRETARIAT]).order_by("pk")
+    return Organization.objects.filter(pk__in=actions.usage_reporter_ids(user)).order_by("pk")
 
 
 @login_required

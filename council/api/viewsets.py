@@ -1,6 +1,13 @@
 """Base classes every API viewset starts from."""
 
+from django.core.exceptions import PermissionDenied
 from rest_framework import viewsets
+
+
+def refuse_unless(allowed: bool, message) -> None:
+    """403 with `message` unless `allowed`: views ask the model's rule before reading the body."""
+    if not allowed:
+        raise PermissionDenied(message)
 
 
 class VisibleQuerysetMixin:
