@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "policies",
     "progress",
     "council",
+    "council.dashboards",
 ]
 
 MIDDLEWARE = [
@@ -135,6 +136,9 @@ CELERY_BEAT_SCHEDULE = {
     "create-report-obligations": {"task": "progress.tasks.create_report_obligations", "schedule": 3600.0},
     "plan-and-send-reminders": {"task": "progress.tasks.plan_and_send_reminders", "schedule": 900.0},
     "reconcile-reminders": {"task": "progress.tasks.reconcile_reminders", "schedule": 86400.0},
+    # Overdue figures change with the date; a daily full rebuild repairs anything a bulk write missed.
+    "refresh-dashboard-overdue": {"task": "council.dashboards.tasks.refresh_overdue", "schedule": 900.0},
+    "rebuild-dashboards": {"task": "council.dashboards.tasks.rebuild_all", "schedule": 86400.0},
 }
 # A task is acknowledged only after it ran, so a worker killed mid-task leaves it on the
 # queue for another worker (each task claims its work first, so a rerun does nothing twice).

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from council import calendar
+from council.dashboards import changes as dashboard_changes
 from council.uploads import detect_kind, validate_uploads
 from council.workflow import Conflict
 from policies.models import Policy, PolicyStatus
@@ -82,6 +83,7 @@ def ensure_reports(schedule: ReportingSchedule, today: date | None = None) -> in
     ]
     before = ProgressReport.objects.filter(schedule=schedule).count()
     ProgressReport.objects.bulk_create(reports, ignore_conflicts=True)
+    dashboard_changes.mark(summary=True)  # bulk_create sends no signals
     return ProgressReport.objects.filter(schedule=schedule).count() - before
 
 
@@ -91,6 +93,8 @@ def ensure_adoption_rows(policy: Policy) -> int:
     missing = Organization.objects.filter(kind__in=LOCAL_GOVERNMENT_KINDS).exclude(pk__in=existing).values_list("pk", flat=True)
     rows = [Adoption(policy=policy, organization_id=pk) for pk in missing]
     Adoption.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    if rows:
+        dashboard_changes.mark(policies=[policy.pk])  # bulk_create sends no signals
     return len(rows)
 
 
@@ -238,6 +242,8 @@ def import_adoption(policy: Policy, by, upload: UploadedFile) -> ImportResult:
             changed.append(adoption)
         Adoption.objects.bulk_update(changed, ["status", "target_fiscal_year", "updated_by", "updated_at"], batch_size=500)
         AdoptionChange.objects.bulk_create(history, batch_size=1000)
+        if changed:
+            dashboard_changes.mark(policies=[policy.pk])  # bulk writes send no signals
     return ImportResult(rows=len(rows), changed=len(changed))
 
 

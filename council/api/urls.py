@@ -9,6 +9,7 @@ from candidates.api import (
     FeasibilityStudyViewSet,
 )
 from council.api.auth import ObtainTokenView
+from council.dashboards import api as dashboard_api
 from policies.api import ConsentRoundViewSet, PolicyVersionViewSet, PolicyViewSet
 from progress.api import (
     AdoptionViewSet,
@@ -64,8 +65,16 @@ versions = [
     ),
 ]
 
+dashboards = [
+    path("summary/", dashboard_api.SummaryView.as_view(), name="dashboard-summary"),
+    path("adoption/", dashboard_api.AdoptionView.as_view(), name="dashboard-adoption"),
+    path("adoption-trend/", dashboard_api.AdoptionTrendView.as_view(), name="dashboard-adoption-trend"),
+    path("costs/", dashboard_api.CostView.as_view(), name="dashboard-costs"),
+]
+
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("dashboards/", include(dashboards)),
     path("criteria-weights/", CriteriaWeightsView.as_view(), name="criteria-weights"),
     path("candidates/<int:candidate_pk>/assessments/", include(assessments)),
     path("policies/<int:policy_pk>/versions/", include(versions)),
