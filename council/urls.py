@@ -4,10 +4,12 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from council import health, views
+from council import health
+from council.dashboards import views as dashboard_views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", dashboard_views.dashboard, name="home"),
+    path("", include("council.dashboards.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("", include("candidates.urls")),
     path("", include("policies.urls")),

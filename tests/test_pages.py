@@ -42,17 +42,12 @@ def test_logging_in_leads_home(client, demo_password):
     assert "地方公共団体職員" in html
 
 
-def test_home_shows_the_register_counts(signed_in):
+def test_home_is_the_dashboard(signed_in):
     response = signed_in("secretariat").get("/")
-    counts = response.context["counts"]
-    assert (counts["prefecture"], counts["municipality"], counts["association"]) == (47, 1741, 3)
-    assert "1741" in response.content.decode()
-
-
-def test_home_reads_in_constant_queries(signed_in, django_assert_max_num_queries):
-    client = signed_in("sapporo")
-    with django_assert_max_num_queries(6):  # session, user, counts, memberships, header organizations
-        client.get("/")
+    assert response.templates[0].name == "dashboards/dashboard.html"
+    assert {s["key"] for s in response.context["stages"]} == {
+        "candidates", "feasibility_studies", "policies", "consent_outcomes", "progress_reports", "measure_requests"
+    }
 
 
 def test_switching_to_english(signed_in):

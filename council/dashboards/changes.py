@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import contextmanager
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -47,7 +48,22 @@ def mark(*, summary: bool = False, cost: bool = False, policies: Iterable[int] =
     pending.summary |= summary
     pending.cost |= cost
     pending.policies.update(p for p in policies if p is not None)
-    transaction.on_commit(flush)
+    if not getattr(_local, "deferred", False):
+        transaction.on_commit(flush)
+
+
+@contextmanager
+def deferred():
+    """Hold every rebuild until the block ends, then rebuild once (demo loads, generators,
+    bulk scripts: thousands of saves, one rebuild)."""
+    outer = getattr(_local, "deferred", False)
+    _local.deferred = True
+    try:
+        yield
+    finally:
+        _local.deferred = outer
+    if not outer:
+        transaction.on_commit(flush)
 
 
 def flush() -> None:
