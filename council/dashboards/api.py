@@ -3,7 +3,8 @@
 Every response's ETag is derived from the version stamps of the figures it reads, its query,
 the language and whose visibility it reflects — so a client polling a dashboard gets a 304 until
 the figures change. Aggregate counts (the summary) are council statistics every signed-in user
-may read; adoption and cost figures are limited to the policies the user may see.
+may read; adoption figures are limited to the policies the user may see; cost figures, which
+come from feasibility studies' details, to council members (as the studies' details are).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from council.dashboards import queries
 from council.dashboards.aggregates import ADOPTION, COST, SUMMARY, adoption_scope
 from policies.models import Policy
-from tenants.access import access_for
+from tenants.access import access_for, is_council_member
 from tenants.models import Organization, OrganizationKind
 
 # --- Query parameters ---------------------------------------------------------------------------
@@ -307,3 +309,10 @@ class CostView(ConditionalView):
         )
         policies = Policy.objects.visible_to(request.user)
         return self.respond(request, [COST, SUMMARY], lambda: queries.costs(policies, filters))
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Cost figures come from feasibility studies' details, which are for council members
+        # (candidates.FeasibilityStudy.may_see_details): for anyone else the resource is not there.
+        if not is_council_member(request.user):
+            raise NotFound

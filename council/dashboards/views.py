@@ -21,7 +21,7 @@ from council.dashboards.forms import DashboardFilterForm
 from council.japanmap import render_map
 from policies.models import Policy, PolicyStatus
 from progress.charts import adoption_bar
-from tenants.access import access_for
+from tenants.access import access_for, is_council_member
 from tenants.models import Membership, Organization, OrganizationKind
 
 LIST_LIMIT = 8
@@ -115,8 +115,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         points = queries.adoption_trend(map_policy.pk, filters.fiscal_year)
         trend = {"chart": charts.trend_chart(points), "points": points[-12:]}
     policy_rows = queries.adoption_by_policy(Policy.objects.filter(pk__in=[p.pk for p in ctx["policies"]]))
-    costs = queries.costs(Policy.objects.visible_to(request.user), filters)
     access = access_for(request.user)
+    member = is_council_member(request.user)
+    costs = queries.costs(Policy.objects.visible_to(request.user), filters) if member else None
     return render(request, "dashboards/dashboard.html", ctx | _attention(request.user, filters) | {
         "stages": _stages(summary),
         "summary": summary,
@@ -126,12 +127,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "national_bar": adoption_bar(adoption["national"]["counts"], _("全国")) if adoption else None,
         "trend": trend,
         "policy_rows": policy_rows,
-        "cost_totals": costs["totals"],
+        "cost_totals": costs["totals"] if costs else None,
         "payer_labels": tables.payer_labels(),
         "adoption_labels": tables.status_labels("adoption"),
         "is_secretariat": access.is_secretariat,
         "memberships": Membership.objects.filter(user=request.user).select_related("organization"),
     })
+
+
+def _require_council_member(request: HttpRequest) -> None:
+    """Cost figures come from feasibility studies' details, which only council members may
+    see (candidates.FeasibilityStudy.may_see_details): to anyone else the page is not there."""
+    if not is_council_member(request.user):
+        raise Http404
 
 
 def _visible_policy(request: HttpRequest) -> Policy:
@@ -162,6 +170,7 @@ def prefecture(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_GET
 def costs(request: HttpRequest) -> HttpResponse:
+    _require_council_member(request)
     ctx = _context(request)
     data = queries.costs(Policy.objects.visible_to(request.user), ctx["filters"])
     labels = tables.payer_labels()
@@ -188,6 +197,7 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     elif table == "adoption-policies":
         result = tables.policies_table(queries.adoption_by_policy(Policy.objects.filter(pk__in=[p.pk for p in ctx["policies"]])))
     elif table == "costs":
+        _require_council_member(request)
         result = tables.costs_table(queries.costs(Policy.objects.visible_to(request.user), filters))
     else:
         policy = _visible_policy(request)
