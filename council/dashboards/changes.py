@@ -100,12 +100,15 @@ def _adoption(sender, instance, **kwargs) -> None:
 def connect() -> None:
     from candidates.models import Candidate, FeasibilityStudy
     from policies.models import ConsentRound, Policy, PolicyVersion
-    from progress.models import Adoption, MeasureRequest, ProgressReport
+    from progress.models import Adoption, MeasureRequest, ProgressReport, ReportingSchedule, UsageReport
 
     receivers = {
         Candidate: _summary,
         ProgressReport: _summary,
         MeasureRequest: _summary,
+        # Not in the figures, but in the open data, whose file is keyed by the stamps.
+        ReportingSchedule: _summary,
+        UsageReport: _summary,
         FeasibilityStudy: _summary_and_cost,
         Policy: _summary_and_cost,
         ConsentRound: _summary_and_cost,

@@ -209,3 +209,25 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
             pref = get_object_or_404(Organization, kind=OrganizationKind.PREFECTURE, code=request.GET.get("prefecture", ""))
             result = tables.municipalities_table(policy, queries.adoption_by_municipality(policy.pk, pref))
     return exports.download(result, fmt, f"{table}-{calendar.today():%Y%m%d}")
+
+
+@login_required
+@require_GET
+def open_data(request: HttpRequest) -> HttpResponse:
+    from council import opendata
+
+    return render(request, "dashboards/open_data.html", {"files": opendata.FILES})
+
+
+@login_required
+@require_GET
+def open_data_zip(request: HttpRequest) -> HttpResponse:
+    """Everything published, for every signed-in user alike (it holds only what a local
+    official may see); built once per state of the data."""
+    from django.http import FileResponse
+
+    from council import opendata
+
+    path = opendata.current_zip()
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"council-open-data-{calendar.today():%Y%m%d}.zip",
+                        content_type="application/zip")
