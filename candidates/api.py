@@ -124,6 +124,8 @@ class CandidateSerializer(serializers.ModelSerializer):
 
     owning_ministry = OrganizationRefSerializer(read_only=True)
     proposed_by = OrganizationRefSerializer(read_only=True)
+    # Blank until the candidate is decided: the schema says so (BlankEnum).
+    track = serializers.ChoiceField(choices=Track.choices, read_only=True, allow_blank=True)
     business_areas = BusinessAreaRefSerializer(many=True, read_only=True)
     assessor_count = serializers.IntegerField(read_only=True)
     means = serializers.SerializerMethodField(help_text="基準ごとの評点の平均")
@@ -421,6 +423,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 class CriteriaWeightsSerializer(serializers.ModelSerializer):
     updated_by = UserRefSerializer(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)  # null until first set
 
     class Meta:
         model = CriteriaWeights
@@ -473,6 +476,8 @@ class FeasibilityStudySummarySerializer(serializers.ModelSerializer):
 
     candidate = CandidateRefSerializer(read_only=True)
     ministry = OrganizationRefSerializer(read_only=True)
+    # Blank until the ministry concludes: the schema says so (BlankEnum).
+    conclusion = serializers.ChoiceField(choices=Conclusion.choices, read_only=True, allow_blank=True)
 
     class Meta:
         model = FeasibilityStudy
@@ -486,6 +491,8 @@ class FeasibilityStudySerializer(serializers.ModelSerializer):
 
     candidate = CandidateRefSerializer(read_only=True)
     ministry = OrganizationRefSerializer(read_only=True)
+    # Blank until the ministry concludes: the schema says so (BlankEnum).
+    conclusion = serializers.ChoiceField(choices=Conclusion.choices, read_only=True, allow_blank=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True, help_text="提出期限を過ぎて未提出")
     assigned_by = UserRefSerializer(read_only=True)
     attachments = StudyAttachmentSerializer(many=True, read_only=True)

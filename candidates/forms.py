@@ -93,7 +93,7 @@ class GroupedOrganizationChoiceField(forms.ModelChoiceField):
 
 class BusinessAreaChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: BusinessArea) -> str:
-        return f"{obj.name}（{obj.owning_ministry.name}）"
+        return _("%(name)s（%(ministry)s）") % {"name": obj.name, "ministry": obj.owning_ministry.name}
 
 
 class CandidateForm(forms.ModelForm):

@@ -237,7 +237,8 @@ class Candidate(WorkflowModel):
     def apply_transition(self, to, by, changes) -> list[str]:
         if to in DECISIONS:
             self.track = changes["track"]
-            self.decided_on = calendar.today()
+            # A decision taken at a council meeting is dated the meeting's day, whenever recorded.
+            self.decided_on = changes.get("decided_on") or calendar.today()
             self.decision_note = changes.get("decision_note", "")
             return ["track", "decided_on", "decision_note"]
         return []

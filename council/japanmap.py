@@ -28,7 +28,6 @@ NO_DATA_COLOUR = "#d8d8db"
 NO_DATA = gettext_lazy("データなし")
 TEXT_COLOUR = "#1a1a1c"
 
-_STYLE = "<style>.jpmap a:hover path,.jpmap a:focus path{stroke:#1a1a1c;stroke-width:2.5}</style>"
 _ids = itertools.count(1)
 
 
@@ -81,9 +80,9 @@ def render_map(
         raw = values.get(code)
         value = None if raw is None else float(raw)  # also takes int and Decimal
         if value is None or math.isnan(value):
-            fill, label = NO_DATA_COLOUR, f"{name}：{NO_DATA}"
+            fill, label = NO_DATA_COLOUR, f"{name}{gettext_lazy('：')}{NO_DATA}"
         else:
-            fill, label = COLOURS[_bucket(value, low, high)], f"{name}：{value:.1f}{unit}"
+            fill, label = COLOURS[_bucket(value, low, high)], f"{name}{gettext_lazy('：')}{value:.1f}{unit}"
         path = format_html(
             '<path d="{}" fill="{}" data-code="{}"><title>{}</title></path>', pref["d"], fill, code, label
         )
@@ -113,7 +112,7 @@ def render_map(
 
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="{}" class="jpmap" role="{}" aria-labelledby="{}">'
-        '<title id="{}">{}</title>{}'
+        '<title id="{}">{}</title>'
         '<path d="{}" fill="none" stroke="#767676" stroke-width="1" aria-hidden="true"/>'
         '<g stroke="#fff" stroke-width=".6" stroke-linejoin="round">{}</g>'
         '<g font-size="12" fill="{}" aria-hidden="true">{}{}</g></svg>',
@@ -122,7 +121,6 @@ def render_map(
         f"{dom_id}-title",
         f"{dom_id}-title",
         title,
-        mark_safe(_STYLE),
         data["inset"],
         mark_safe("".join(shapes)),
         TEXT_COLOUR,

@@ -55,3 +55,17 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# The council's meetings (連絡協議会) are defined in their own module and registered with
+# this app by importing them here (council.meetings.models imports council.workflow, which
+# needs TransitionLog above).
+from council.meetings.models import (  # noqa: E402
+    AgendaItem,
+    Decision,
+    Meeting,
+    MeetingAttendee,
+    MeetingPdf,
+)
+
+__all__ = ["AgendaItem", "Attachment", "Decision", "Meeting", "MeetingAttendee", "MeetingPdf", "TransitionLog"]

@@ -9,6 +9,18 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 
 
+PDF_LANGUAGES = ("ja", "en")
+
+
+def pdf_language(value: str | None = None) -> str:
+    """The language of a PDF's labels for a language code (by default the active one, i.e. the
+    reader's: session, cookie or Accept-Language): English when it is English, else Japanese."""
+    from django.utils.translation import get_language
+
+    value = get_language() if value is None else value
+    return "en" if (value or "").lower().startswith("en") else "ja"
+
+
 class ForbiddenFetch(Exception):
     pass
 

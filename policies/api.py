@@ -38,6 +38,7 @@ from council.api.filters import IdFilter, StableOrderingFilter
 from council.api.serializers import UserRefSerializer
 from council.api.viewsets import VisibleQuerysetMixin, refuse_unless
 from council.api.workflow import TRANSITION_CONFLICT, TransitionSerializer, WorkflowViewSetMixin, workflow_schema
+from council.pdf import pdf_language
 from council.workflow import TransitionNotAllowed
 from policies import actions, tasks
 from policies.diff import diff_bodies
@@ -375,7 +376,7 @@ class PolicyVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             if not version.is_frozen:
                 raise actions.Conflict(_("PDFは提出済みの版についてのみ作成できます。"))
             if current_pdf(version) is None:
-                tasks.render_version_pdf.delay(version.pk)
+                tasks.render_version_pdf.delay(version.pk, pdf_language())
             ready = current_pdf(version) is not None
             return Response({"status": "ready" if ready else "rendering", "url": request.path}, status=status.HTTP_202_ACCEPTED)
         pdf = current_pdf(version)
@@ -436,6 +437,8 @@ class ConsentRoundSerializer(serializers.ModelSerializer):
     version = VersionRefSerializer(read_only=True)
     voters = serializers.SerializerMethodField(help_text="同意権を持つ団体（団体コード順）")
     ballots = BallotSerializer(many=True, read_only=True)
+    # Blank until the round closes: the schema says so (BlankEnum).
+    outcome = serializers.ChoiceField(choices=Outcome.choices, read_only=True, allow_blank=True)
     closed_by = UserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:

@@ -540,12 +540,17 @@ class ConsentRecord(models.Model):
 
 
 class ReminderLog(models.Model):
-    """Claims a reminder before it is sent, so a beat that runs twice sends it once."""
+    """One consent reminder (round, voting body, kind), inserted once however often the beat
+    runs, then claimed with a lease before it is sent (policies.tasks.send_consent_reminders):
+    a worker that died between its claim and its send leaves a claim that expires, and the
+    next beat sends the reminder."""
 
     round = models.ForeignKey(ConsentRound, on_delete=models.CASCADE, related_name="reminders")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=8)  # "3d", "1d"
-    sent_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -558,7 +563,9 @@ class VersionPdf(models.Model):
     closing record of its rounds once they have closed)."""
 
     version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="pdfs")
-    key = models.CharField(max_length=200, unique=True)
+    key = models.CharField(max_length=200)
+    # The language of the PDF's labels (the policy text stays as written): one file per language.
+    language = models.CharField(_("言語"), max_length=8, default="ja")
     file = models.FileField(upload_to="pdf/policies/%Y/")
     size = models.PositiveIntegerField()
     rendered_at = models.DateTimeField(auto_now_add=True)
@@ -567,6 +574,25 @@ class VersionPdf(models.Model):
         verbose_name = _("方針の版のPDF")
         verbose_name_plural = _("方針の版のPDF")
         ordering = ["-rendered_at"]
+        constraints = [models.UniqueConstraint(fields=["key", "language"], name="version_pdf_once_per_language")]
 
     def __str__(self) -> str:
-        return self.key
+        return f"{self.key} ({self.language})"
+
+
+class VersionPdfClaim(models.Model):
+    """A worker's claim on rendering one PDF (content key and language), taken before it
+    renders, so that two requests (two web processes, a redelivered task) render it once; a
+    claim older than PDF_RENDER_LEASE_SECONDS belongs to a worker that died and is taken over
+    (policies.pdf.ensure_version_pdf)."""
+
+    key = models.CharField(max_length=200)
+    language = models.CharField(max_length=8, default="ja")
+    claimed_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "language"], name="version_pdf_claim_once")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.language})"

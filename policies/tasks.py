@@ -11,8 +11,10 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
+from council.mail import render_bilingual
 from policies import actions
 from policies.models import ConsentRound, ReminderLog, RoundStatus
 from tenants.models import Role
@@ -44,17 +46,18 @@ def _send(messages) -> int:
 VOTER_ROLES = (Role.ASSOCIATION_REPRESENTATIVE, Role.SECRETARIAT_STAFF)
 
 
+def _round_mail(name: str, round_: ConsentRound) -> tuple[str, str]:
+    """(subject, body) of a consent-round e-mail, Japanese then English (templates/email/)."""
+    return render_bilingual(name, {"round": round_, "policy": round_.policy, "version": round_.version})
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def notify_round_opened(round_id: int) -> int:
     claimed = ConsentRound.objects.filter(pk=round_id, opening_notified_at=None).update(opening_notified_at=timezone.now())
     if not claimed:
         return 0
     round_ = ConsentRound.objects.select_related("policy", "version").get(pk=round_id)
-    subject = f"【同意手続の開始】{round_.policy.title}（第{round_.version.number}版）"
-    body = (
-        f"共通化推進方針「{round_.policy.title}」第{round_.version.number}版について同意手続を開始しました。\n"
-        f"締切：{timezone.localtime(round_.closes_at):%Y年%m月%d日 %H:%M}\n"
-    )
+    subject, body = _round_mail("consent_opened", round_)
     return _send([(subject, body, _emails(round_.voter_ids(), VOTER_ROLES))])
 
 
@@ -72,8 +75,7 @@ def notify_outcome(round_id: int) -> int:
     recipients = _emails([round_.policy.ministry_id], (Role.MINISTRY_OFFICER,)) + _emails(
         list(secretariat), (Role.SECRETARIAT_STAFF,)
     )
-    subject = f"【同意手続の結果】{round_.policy.title}：{round_.get_outcome_display()}"
-    body = f"共通化推進方針「{round_.policy.title}」第{round_.version.number}版の同意手続は「{round_.get_outcome_display()}」となりました。\n"
+    subject, body = _round_mail("consent_outcome", round_)
     return _send([(subject, body, sorted(set(recipients)))])
 
 
@@ -96,30 +98,47 @@ def send_consent_reminders() -> int:
     """Remind voting bodies that have not voted, 3 days and 1 day before closing, once each."""
     now = timezone.now()
     sent = 0
-    for round_ in ConsentRound.objects.filter(status=RoundStatus.OPEN, closes_at__gt=now).select_related("policy"):
+    for round_ in ConsentRound.objects.filter(status=RoundStatus.OPEN, closes_at__gt=now).select_related("policy", "version"):
         remaining = round_.closes_at - now
         voted = set(round_.ballots.values_list("organization_id", flat=True))
         for kind, before in REMINDERS:
             if remaining > before:
                 continue
             for organization_id in sorted(round_.voter_ids() - voted):
-                try:
-                    with transaction.atomic():
-                        ReminderLog.objects.create(round=round_, organization_id=organization_id, kind=kind)
-                except IntegrityError:
-                    continue  # already claimed by an earlier run
-                subject = f"【同意手続の締切が近づいています】{round_.policy.title}"
-                body = f"締切：{timezone.localtime(round_.closes_at):%Y年%m月%d日 %H:%M}。まだ意思表示がありません。\n"
+                if not _claim_reminder(round_, organization_id, kind, now):
+                    continue  # sent, or being sent by another run inside its lease
+                subject, body = _round_mail("consent_reminder", round_)
                 sent += _send([(subject, body, _emails([organization_id], VOTER_ROLES))])
+                ReminderLog.objects.filter(round=round_, organization_id=organization_id, kind=kind).update(
+                    sent_at=timezone.now()
+                )
     return sent
 
 
+def _claim_reminder(round_: ConsentRound, organization_id: int, kind: str, now) -> bool:
+    """The row is inserted once (unique), then claimed by one conditional update: never sent,
+    and unclaimed or claimed longer ago than REMINDER_CLAIM_LEASE_SECONDS (its worker died
+    before sending; the next beat, 15 minutes later, sends it)."""
+    try:
+        with transaction.atomic():
+            ReminderLog.objects.get_or_create(round=round_, organization_id=organization_id, kind=kind)
+    except IntegrityError:
+        pass  # inserted at the same moment by another run
+    lease = timedelta(seconds=settings.REMINDER_CLAIM_LEASE_SECONDS)
+    return bool(
+        ReminderLog.objects.filter(round=round_, organization_id=organization_id, kind=kind, sent_at=None)
+        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - lease))
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
-def render_version_pdf(version_id: int) -> int | None:
+def render_version_pdf(version_id: int, language: str = "ja") -> int | None:
     from policies.models import PolicyVersion
     from policies.pdf import ensure_version_pdf
 
     version = PolicyVersion.objects.filter(pk=version_id, submitted_at__isnull=False).first()
     if version is None:
         return None
-    return ensure_version_pdf(version).pk
+    pdf = ensure_version_pdf(version, language)
+    return pdf.pk if pdf is not None else None  # None: being rendered by another worker

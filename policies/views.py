@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from candidates.forms import add_action_errors
 from candidates.models import Candidate, CandidateStatus, StudyStatus
 from candidates.views import content_disposition
+from council.pdf import pdf_language
 from council.workflow import Conflict, TransitionNotAllowed
 from policies import actions, tasks
 from policies.diff import diff_bodies
@@ -592,7 +593,7 @@ def version_pdf(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     if request.method == "POST":
         if current_pdf(version) is None:
             # Celery runs the task in place without a broker; with one, the page says so.
-            tasks.render_version_pdf.delay(version.pk)
+            tasks.render_version_pdf.delay(version.pk, pdf_language())
         if current_pdf(version) is not None:
             messages.success(request, _("PDFを作成しました。"))
         else:
@@ -607,7 +608,7 @@ def version_pdf(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     except FileNotFoundError:
         raise Http404 from None
     response = FileResponse(handle, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition(f"{policy.title}_第{version.number}版.pdf")
+    response["Content-Disposition"] = content_disposition(_("%(title)s_第%(number)s版.pdf") % {"title": policy.title, "number": version.number})
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

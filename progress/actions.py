@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from council import calendar
+from council.audit import recorder as audit
 from council.dashboards import changes as dashboard_changes
 from council.uploads import detect_kind, validate_uploads
 from council.workflow import Conflict
@@ -84,7 +85,10 @@ def ensure_reports(schedule: ReportingSchedule, today: date | None = None) -> in
     before = ProgressReport.objects.filter(schedule=schedule).count()
     ProgressReport.objects.bulk_create(reports, ignore_conflicts=True)
     dashboard_changes.mark(summary=True)  # bulk_create sends no signals
-    return ProgressReport.objects.filter(schedule=schedule).count() - before
+    created = ProgressReport.objects.filter(schedule=schedule).count() - before
+    if created:  # bulk_create sends no signals: one audit event for the lot
+        audit.record("bulk_create", subject=schedule, details={"model": "progress.progressreport", "created": created})
+    return created
 
 
 def ensure_adoption_rows(policy: Policy) -> int:
@@ -95,6 +99,7 @@ def ensure_adoption_rows(policy: Policy) -> int:
     Adoption.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     if rows:
         dashboard_changes.mark(policies=[policy.pk])  # bulk_create sends no signals
+        audit.record("bulk_create", subject=policy, details={"model": "progress.adoption", "created": len(rows)})
     return len(rows)
 
 
@@ -244,6 +249,9 @@ def import_adoption(policy: Policy, by, upload: UploadedFile) -> ImportResult:
         AdoptionChange.objects.bulk_create(history, batch_size=1000)
         if changed:
             dashboard_changes.mark(policies=[policy.pk])  # bulk writes send no signals
+        audit.record("import", subject=policy, details={
+            "file": upload.name, "rows": len(rows), "changed": len(changed), "unchanged": len(rows) - len(changed),
+        })
     return ImportResult(rows=len(rows), changed=len(changed))
 
 

@@ -149,6 +149,8 @@ class ProgressReport(WorkflowModel):
         indexes = [
             models.Index(fields=["policy", "period_start"], name="report_policy_period"),
             models.Index(fields=["status", "due_date"], name="report_status_due"),
+            # The lists' order (Meta.ordering): a page is read from the index, not by sorting every report.
+            models.Index(fields=["-period_start", "policy"], name="report_period_policy"),
         ]
 
     def __str__(self) -> str:
@@ -599,6 +601,8 @@ class ProgressDocument(models.Model):
     report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, null=True, blank=True, related_name="documents")
     fiscal_year = models.PositiveSmallIntegerField(null=True, blank=True)
     quarter = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(4)])
+    # The language of the PDF's labels (what the ministry wrote stays as written).
+    language = models.CharField(_("言語"), max_length=8, default="ja")
     status = models.CharField(max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.PENDING)
     file = models.FileField(upload_to="pdf/progress/%Y/", blank=True)
     pages = models.PositiveIntegerField(null=True, blank=True)
@@ -616,6 +620,16 @@ class ProgressDocument(models.Model):
             models.CheckConstraint(
                 condition=(Q(kind="report") & Q(report__isnull=False)) | (Q(kind="pack") & Q(fiscal_year__isnull=False) & Q(quarter__isnull=False)),
                 name="progress_document_subject",
+            ),
+            # One rendering at a time of the same PDF: two simultaneous requests get one row
+            # (progress.pdf.request_document inserts, and on this constraint reuses the other's).
+            models.UniqueConstraint(
+                fields=["report", "language"], condition=Q(kind="report", status__in=["pending", "rendering"]),
+                name="progress_document_one_active_report",
+            ),
+            models.UniqueConstraint(
+                fields=["fiscal_year", "quarter", "language"], condition=Q(kind="pack", status__in=["pending", "rendering"]),
+                name="progress_document_one_active_pack",
             ),
         ]
 

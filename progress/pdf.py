@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db.models import Count
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone, translation
 from pypdf import PdfReader
 
-from council.pdf import render_pdf
+from council.pdf import pdf_language, render_pdf
 from progress.models import (
     Adoption,
     AdoptionStatus,
@@ -23,6 +25,9 @@ from progress.models import (
 from progress.periods import Period
 
 ADOPTION_ORDER = [s.value for s in AdoptionStatus]
+# A request still pending after this long is queued again when asked for (its task message may
+# have been lost with a Redis restart); the claim in run() keeps a duplicate message harmless.
+REQUEUE_AFTER = timedelta(seconds=60)
 
 
 def adoption_figures(policy_ids) -> dict[int, dict]:
@@ -82,24 +87,37 @@ def render_document(document: ProgressDocument) -> bytes:
     )
 
 
+def render_lease() -> timedelta:
+    """How long a rendering claim holds: past it, the worker rendering is taken to have died."""
+    return timedelta(seconds=getattr(settings, "PDF_RENDER_LEASE_SECONDS", 600))
+
+
+def _stale_rendering() -> Q:
+    return Q(status=DocumentStatus.RENDERING, started_at__lt=timezone.now() - render_lease())
+
+
 def run(document_id: int) -> bool:
     """Render a pending document once: claimed by a conditional update, so two workers (or a
-    redelivered task) never both render it."""
-    claimed = ProgressDocument.objects.filter(
-        pk=document_id, status__in=[DocumentStatus.PENDING, DocumentStatus.FAILED]
-    ).update(status=DocumentStatus.RENDERING, started_at=timezone.now(), error="")
+    redelivered task) never both render it; a rendering whose claim is older than the lease
+    (its worker died) is claimed again."""
+    claimed = (
+        ProgressDocument.objects.filter(pk=document_id)
+        .filter(Q(status__in=[DocumentStatus.PENDING, DocumentStatus.FAILED]) | _stale_rendering())
+        .update(status=DocumentStatus.RENDERING, started_at=timezone.now(), error="")
+    )
     if not claimed:
         return False
     document = ProgressDocument.objects.get(pk=document_id)
     try:
-        data = render_document(document)
+        with translation.override(pdf_language(document.language)):
+            data = render_document(document)
     except Exception as exc:  # recorded on the row, shown on the page, and re-raised for Celery
         ProgressDocument.objects.filter(pk=document_id).update(
             status=DocumentStatus.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:500], finished_at=timezone.now()
         )
         raise
     pages = len(PdfReader(io.BytesIO(data)).pages)
-    name = f"progress-{document.kind}-{document.pk}.pdf"
+    name = f"progress-{document.kind}-{document.pk}-{document.language}.pdf"
     document.file.save(name, ContentFile(data), save=False)
     ProgressDocument.objects.filter(pk=document_id).update(
         status=DocumentStatus.DONE, file=document.file.name, pages=pages, finished_at=timezone.now()
@@ -108,36 +126,55 @@ def run(document_id: int) -> bool:
 
 
 def request_document(by, *, report: ProgressReport | None = None, fiscal_year: int | None = None,
-                     quarter: int | None = None) -> ProgressDocument:
-    """Queue a PDF (after commit); an identical request still pending or rendering is reused."""
-    from django.db import transaction
-
+                     quarter: int | None = None, language: str | None = None) -> ProgressDocument:
+    """Queue a PDF (after commit) with its labels in `language` (by default the requester's,
+    i.e. the active language); an identical request still pending or rendering is reused."""
     from progress import tasks
 
+    language = pdf_language(language)
     kind = ProgressDocument.Kind.REPORT if report is not None else ProgressDocument.Kind.PACK
-    existing = ProgressDocument.objects.filter(
-        kind=kind, report=report, fiscal_year=fiscal_year, quarter=quarter,
-        status__in=[DocumentStatus.PENDING, DocumentStatus.RENDERING],
-    ).first()
-    if existing is not None:
+    subject = {"kind": kind, "report": report, "fiscal_year": fiscal_year, "quarter": quarter, "language": language}
+    active = ProgressDocument.objects.filter(**subject, status__in=[DocumentStatus.PENDING, DocumentStatus.RENDERING])
+    for _attempt in range(2):
+        existing = active.first()
+        if existing is None:
+            try:
+                # One active request per PDF (a partial unique constraint): of two simultaneous
+                # requests one inserts, the other waits for its commit and reuses its row.
+                with transaction.atomic():
+                    document = ProgressDocument.objects.create(**subject, requested_by=by)
+            except IntegrityError:
+                continue
+            tasks.render_progress_document.delay_on_commit(document.pk)
+            return document
+        # Pending for a while (its message may have been lost with Redis) or abandoned mid-render
+        # (its worker died): queue it again; the claim in run() makes a second message harmless.
+        if (existing.status == DocumentStatus.PENDING and existing.requested_at < timezone.now() - REQUEUE_AFTER) or (
+            existing.status == DocumentStatus.RENDERING and existing.started_at < timezone.now() - render_lease()
+        ):
+            tasks.render_progress_document.delay_on_commit(existing.pk)
         return existing
-    document = ProgressDocument.objects.create(kind=kind, report=report, fiscal_year=fiscal_year, quarter=quarter, requested_by=by)
-    transaction.on_commit(lambda: tasks.render_progress_document.delay(document.pk))
-    return document
+    return active.get()
 
 
-def current_pdf(report: ProgressReport) -> ProgressDocument | None:
-    """The newest rendered PDF requested since the report last changed (content or status)."""
+def current_pdf(report: ProgressReport, language: str | None = None) -> ProgressDocument | None:
+    """The newest rendered PDF in a language (the reader's by default) requested since the
+    report last changed (content or status)."""
     return (
         ProgressDocument.objects.filter(
             kind=ProgressDocument.Kind.REPORT, report=report, status=DocumentStatus.DONE,
-            requested_at__gte=report.updated_at,
+            language=pdf_language(language), requested_at__gte=report.updated_at,
         )
         .order_by("-requested_at")
         .first()
     )
 
 
-def latest_request(report: ProgressReport) -> ProgressDocument | None:
-    """The newest PDF request for the report, whatever its status (shown on the page)."""
-    return ProgressDocument.objects.filter(kind=ProgressDocument.Kind.REPORT, report=report).order_by("-requested_at").first()
+def latest_request(report: ProgressReport, language: str | None = None) -> ProgressDocument | None:
+    """The newest PDF request for the report in a language (the reader's by default), whatever
+    its status (shown on the page)."""
+    return (
+        ProgressDocument.objects.filter(kind=ProgressDocument.Kind.REPORT, report=report, language=pdf_language(language))
+        .order_by("-requested_at")
+        .first()
+    )

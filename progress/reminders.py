@@ -16,9 +16,12 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import pgettext_lazy
 
 from candidates.models import OPEN_STUDY_STATUSES, FeasibilityStudy
 from council import calendar
+from council.mail import render_bilingual
 from progress.models import OPEN_REPORT_STATUSES, MeasureRequest, MeasureStatus, ProgressReport, Reminder
 from tenants.models import Organization, OrganizationKind, Role
 
@@ -48,7 +51,11 @@ WINDOWS = (
     Window("overdue_7d", 7, None, to_secretariat=True),
 )
 
-LABELS = {"report": "進捗報告", "study": "実現可能性調査", "measure": "措置依頼への回答"}
+LABELS = {
+    "report": pgettext_lazy("reminder", "進捗報告"),
+    "study": pgettext_lazy("reminder", "実現可能性調査"),
+    "measure": pgettext_lazy("reminder", "措置依頼への回答"),
+}
 
 
 def window_for(due: date, today: date) -> Window | None:
@@ -67,11 +74,16 @@ def _emails(organization_ids, role) -> list[str]:
     ))
 
 
+def _report_title(report: ProgressReport):
+    return lazy(lambda: f"{report.policy.title} {report.period_label}", str)()
+
+
 def _open_subjects(today: date):
     """(type, object, ministry id, due date, title) of every open obligation near its due date."""
     horizon = today + timedelta(days=7)
     for report in ProgressReport.objects.filter(status__in=OPEN_REPORT_STATUSES, due_date__lte=horizon).select_related("policy", "schedule"):
-        yield "report", report, report.policy.ministry_id, report.due_date, f"{report.policy.title} {report.period_label}"
+        # The period label follows the language the e-mail is rendered in.
+        yield "report", report, report.policy.ministry_id, report.due_date, _report_title(report)
     for study in FeasibilityStudy.objects.filter(status__in=OPEN_STUDY_STATUSES, due_date__lte=horizon).select_related("candidate"):
         yield "study", study, study.ministry_id, study.due_date, study.candidate.title
     for measure in MeasureRequest.objects.filter(status=MeasureStatus.OPEN, due_date__lte=horizon).select_related("policy"):
@@ -87,18 +99,14 @@ def plan_reminders(today: date | None = None) -> int:
         window = window_for(due, today)
         if window is None:
             continue
-        label = LABELS[subject_type]
         if window.to_secretariat:
             recipients = _emails(secretariat, Role.SECRETARIAT_STAFF)
-            subject = f"【期限超過7日】{label}：{title}"
         else:
             recipients = _emails([ministry_id], Role.MINISTRY_OFFICER)
-            subject = {
-                "7d": f"【期限7日前】{label}：{title}",
-                "1d": f"【期限前日】{label}：{title}",
-                "overdue": f"【期限超過】{label}：{title}",
-            }[window.kind]
-        body = f"{label}「{title}」の期限は{due:%Y年%m月%d日}です。\n"
+        # Rendered once, in Japanese then English, and stored: what is sent is the stored text.
+        subject, body = render_bilingual(
+            "due_reminder", {"kind": window.kind, "label": LABELS[subject_type], "title": title, "due": due}
+        )
         rows.append(Reminder(
             key=f"{subject_type}:{obj.pk}:{due.isoformat()}:{window.kind}", kind=window.kind,
             subject_type=subject_type, subject_id=obj.pk, due_date=due, recipients=recipients,

@@ -17,7 +17,7 @@ class OrganizationRefSerializer(serializers.ModelSerializer):
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
-    parent = OrganizationRefSerializer(read_only=True)
+    parent = OrganizationRefSerializer(read_only=True, allow_null=True)  # none for a ministry or prefecture
 
     class Meta:
         model = Organization

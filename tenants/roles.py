@@ -26,6 +26,11 @@ ROLE_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "candidates.change_businessarea",
         # Read-only views of the workflow objects (they change through the pages and API).
         "council.view_transitionlog",
+        "council.view_meeting",
+        "council.view_meetingattendee",
+        "council.view_agendaitem",
+        "council.view_decision",
+        "council.view_meetingpdf",
         "candidates.view_candidate",
         "candidates.view_assessment",
         "candidates.view_assessmentevidence",
@@ -49,6 +54,19 @@ ROLE_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "progress.view_measurerequest",
         "progress.view_reminder",
         "progress.view_progressdocument",
+        # Login lockouts (django-axes): see them, and lift one by deleting its attempt row.
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
+        "axes.view_accessfailurelog",
+        # Two-factor devices (django-otp): remove the device of someone who lost their phone.
+        "otp_totp.view_totpdevice",
+        "otp_totp.delete_totpdevice",
+        # Celery task failures and run counts (council.ops), read-only.
+        "ops.view_taskfailure",
+        "ops.view_taskcount",
+        # The audit trail (council.audit), read-only: the database refuses changes anyway.
+        "audit.view_auditevent",
     ),
 }
 

@@ -14,3 +14,15 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # that need a real worker start one themselves, against Redis.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# The suite speaks plain HTTP to the test client and the live server.
+SECURE_SSL_REDIRECT = False
+# Django's test client logs in without a request, which django-axes refuses; the lockout
+# tests (tests/test_lockout.py) switch it on themselves.
+AXES_ENABLED = False
+# API rates high enough that no test elsewhere is throttled (CI's cache is one Redis shared
+# by both test processes); tests/test_security_throttle.py sets low ones itself.
+REST_FRAMEWORK = {  # noqa: F405
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute", "token": "100000/minute"},
+}

@@ -49,6 +49,41 @@ class RecordingEmailBackend(BaseEmailBackend):
         return sent
 
 
+RENDER_DIR_ENV = "COUNCIL_TEST_RENDER_DIR"
+RENDER_DELAY_ENV = "COUNCIL_TEST_RENDER_DELAY"
+
+
+def install_render_recorder() -> None:
+    """In a worker's pool process (tests/worker_settings.py): every PDF rendering (policy
+    version, progress report or pack, meeting) writes `<id>.start`, waits
+    COUNCIL_TEST_RENDER_DELAY seconds, renders for real, then writes `<id>.done`."""
+    import council.pdf
+    import policies.pdf
+    import progress.pdf
+
+    real = council.pdf.render_pdf
+
+    def recording_render(template_name, context):
+        directory = Path(os.environ[RENDER_DIR_ENV])
+        token = f"{time.time_ns()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        (directory / f"{token}.start").write_text(template_name)
+        time.sleep(float(os.environ.get(RENDER_DELAY_ENV, "0")))
+        data = real(template_name, context)
+        (directory / f"{token}.done").write_text(template_name)
+        return data
+
+    for module in (council.pdf, policies.pdf, progress.pdf):
+        module.render_pdf = recording_render
+
+
+def renderings(directory: Path) -> tuple[list[str], list[str]]:
+    """(templates whose rendering started, templates whose rendering finished), oldest first."""
+    def read(suffix):
+        return [path.read_text() for path in sorted(directory.glob(f"*.{suffix}"))]
+
+    return read("start"), read("done")
+
+
 def read_mailbox(directory: Path) -> list[email.message.EmailMessage]:
     """Every message a worker sent, oldest first (Subject and To decoded)."""
     return [

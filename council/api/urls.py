@@ -9,7 +9,10 @@ from candidates.api import (
     FeasibilityStudyViewSet,
 )
 from council.api.auth import ObtainTokenView
+from council.audit.api import AuditEventViewSet
 from council.dashboards import api as dashboard_api
+from council.meetings.api import AgendaItemViewSet, AttendeeViewSet, MeetingViewSet
+from council.trace.api import TraceView
 from policies.api import ConsentRoundViewSet, PolicyVersionViewSet, PolicyViewSet
 from progress.api import (
     AdoptionViewSet,
@@ -32,6 +35,23 @@ router.register("progress-reports", ProgressReportViewSet, basename="progress-re
 router.register("adoption", AdoptionViewSet, basename="adoption")
 router.register("usage-reports", UsageReportViewSet, basename="usage-report")
 router.register("measure-requests", MeasureRequestViewSet, basename="measure-request")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("meetings", MeetingViewSet, basename="meeting")
+
+# Agenda items and attendees live under their meeting: /meetings/{meeting_pk}/agenda-items/{pk}/.
+agenda_items = [
+    path("", AgendaItemViewSet.as_view({"get": "list", "post": "create"}), name="meeting-agenda-item-list"),
+    path(
+        "<int:pk>/",
+        AgendaItemViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
+        name="meeting-agenda-item-detail",
+    ),
+    path("<int:pk>/decision/", AgendaItemViewSet.as_view({"post": "decision"}), name="meeting-agenda-item-decision"),
+]
+attendees = [
+    path("", AttendeeViewSet.as_view({"get": "list", "post": "create"}), name="meeting-attendee-list"),
+    path("<int:pk>/", AttendeeViewSet.as_view({"delete": "destroy"}), name="meeting-attendee-detail"),
+]
 
 # Assessments live under their candidate: /candidates/{candidate_pk}/assessments/{pk}/.
 assessments = [
@@ -76,7 +96,10 @@ urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("dashboards/", include(dashboards)),
     path("criteria-weights/", CriteriaWeightsView.as_view(), name="criteria-weights"),
+    path("trace/<slug:kind>/<int:pk>/", TraceView.as_view(), name="api-trace"),
     path("candidates/<int:candidate_pk>/assessments/", include(assessments)),
     path("policies/<int:policy_pk>/versions/", include(versions)),
+    path("meetings/<int:meeting_pk>/agenda-items/", include(agenda_items)),
+    path("meetings/<int:meeting_pk>/attendees/", include(attendees)),
     path("", include(router.urls)),
 ]

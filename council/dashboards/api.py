@@ -35,11 +35,12 @@ from tenants.models import Organization, OrganizationKind
 
 class DashboardFilterSerializer(serializers.Serializer):
     ministry = serializers.PrimaryKeyRelatedField(
-        queryset=Organization.objects.filter(kind=OrganizationKind.MINISTRY), required=False,
+        queryset=Organization.objects.filter(kind=OrganizationKind.MINISTRY), required=False, allow_null=True,
         help_text="府省庁の id (an organization of kind ministry)",
     )
-    fiscal_year = serializers.IntegerField(min_value=2000, max_value=2100, required=False, help_text="年度 (FY2026 = 令和8年度)")
-    policy = serializers.IntegerField(min_value=1, required=False, help_text="方針の id")
+    # null in an answer: not filtered by it.
+    fiscal_year = serializers.IntegerField(min_value=2000, max_value=2100, required=False, allow_null=True, help_text="年度 (FY2026 = 令和8年度)")
+    policy = serializers.IntegerField(min_value=1, required=False, allow_null=True, help_text="方針の id")
 
 
 class DashboardAdoptionQuerySerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -216,7 +217,10 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
 def open_data(request: HttpRequest) -> HttpResponse:
     from council import opendata
 
-    return render(request, "dashboards/open_data.html", {"files": opendata.FILES})
+    # Each file's description is "Japanese / English" (as in the ZIP's README): the reader's half.
+    half = 0 if (translation.get_language() or "ja").startswith("ja") else 1
+    files = {name: text.split(" / ", 1)[half] if " / " in text else text for name, text in opendata.FILES.items()}
+    return render(request, "dashboards/open_data.html", {"files": files})
 
 
 @login_required

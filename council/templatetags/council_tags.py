@@ -3,7 +3,7 @@ from datetime import date, datetime
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from council import calendar
 from council.markdown import render_markdown
@@ -19,10 +19,10 @@ def markdown(text: str):
 
 @register.filter
 def yen(value) -> str:
-    """1234567 → "1,234,567円"."""
+    """1234567 → "1,234,567円" (in English "¥1,234,567")."""
     if value in (None, ""):
         return "—"
-    return f"{int(value):,}円"
+    return gettext("%(amount)s円") % {"amount": f"{int(value):,}"}
 
 
 # --- Japanese era dates (和暦) ------------------------------------------------------------

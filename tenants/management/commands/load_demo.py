@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from candidates.demo import load_demo_candidates
+from council.demo import load_demo_meetings
 from policies.demo import load_demo_policies
 from progress.demo import load_demo_progress
 from tenants.demo import DEMO_USERS, DemoError, load_demo
@@ -18,13 +19,15 @@ class Command(BaseCommand):
                 candidates = load_demo_candidates()
                 policies = load_demo_policies()
                 progress = load_demo_progress()
+                meetings = load_demo_meetings()
         except DemoError as exc:
             raise CommandError(f"demo not loaded: {exc}") from None
-        if created or updated or candidates or policies or progress:
+        if created or updated or candidates or policies or progress or meetings:
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Demo users: {created} created, {updated} updated; demo candidates: {candidates} created; "
-                    f"demo policies: {policies} created; demo progress: {'created' if progress else 'unchanged'}."
+                    f"demo policies: {policies} created; demo progress: {'created' if progress else 'unchanged'}; "
+                    f"demo meetings: {meetings} created."
                 )
             )
         else:

@@ -1,0 +1,204 @@
+"""The benchmark's report: one table over every scale measured, each target with pass/fail.
+
+    python -m bench.report   # rebuild the report from bench/results/scale-*.json
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PERFORMANCE_MD = ROOT / "PERFORMANCE.md"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+DASHBOARD_RATIO = 3.0
+LIST_RATIO = 5.0
+LOAD_SHARE = 0.5
+LOAD_RPS = 1000
+POLICY_PDF_S = 1.5
+PACK_PDF_S = 10.0
+
+
+def mark(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def _fmt(value, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def write_report(results: list[dict], update_performance_md: bool = True) -> str:
+    text = render(results)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "last-run.md").write_text(text)
+    explain = render_explain(results)
+    (RESULTS / "explain.md").write_text(explain)
+    if update_performance_md and PERFORMANCE_MD.exists():
+        current = PERFORMANCE_MD.read_text()
+        if BEGIN in current and END in current:
+            head, _, rest = current.partition(BEGIN)
+            _, _, tail = rest.partition(END)
+            PERFORMANCE_MD.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+    return text
+
+
+def render(results: list[dict]) -> str:
+    results = sorted(results, key=lambda r: float(r["scale"]))
+    scales = [r["scale"] for r in results]
+    last = results[-1]
+    lines: list[str] = []
+    m = last["machine"]
+    lines.append(f"Run {last['started']} on {m['cpu']} ({m['cores']} cores, {m['memory']}), PostgreSQL {m.get('postgresql', '?')}, "
+                 f"Python {m['python']}; gunicorn 2 sync workers. Load average (all processes on the machine) at start of "
+                 + ", ".join(f"scale {r['scale']}: {r['loadavg_start']:.1f}" for r in results) + ".")
+    lines.append("")
+
+    # Generation.
+    lines.append("| scale | generation (wall) | generation (CPU of the command) | VACUUM ANALYZE |")
+    lines.append("|---|---|---|---|")
+    for r in results:
+        g = r.get("generation", {})
+        reused = " (database reused; time of its generation)" if g.get("reused") else ""
+        lines.append(f"| {r['scale']} | {_fmt(g.get('generate_seconds'))} s{reused} | {_fmt(g.get('generate_cpu_seconds'))} s | "
+                     f"{_fmt(g.get('vacuum_analyze_seconds'))} s |")
+    lines.append("")
+
+    # Endpoints.
+    header = "| endpoint | kind | user | " + " | ".join(
+        f"queries s{s} | median ms s{s} | p95 ms s{s} | ×floor s{s}" for s in scales) + " | growth | target |"
+    lines.append(header)
+    lines.append("|" + "---|" * (header.count("|") - 1))
+    by_scale = [{(row["key"], user): row for user, rows in r["endpoints"].items() for row in rows} for r in results]
+    keys: list[tuple[str, str]] = []
+    for r in results:
+        for user, rows in r["endpoints"].items():
+            for row in rows:
+                if (row["key"], user) not in keys:
+                    keys.append((row["key"], user))
+    order = {"dashboard": 0, "list": 1, "detail": 2}
+    keys.sort(key=lambda k: (order.get(next((b[k]["kind"] for b in by_scale if k in b), "detail"), 3), k[0], k[1]))
+    failures = {"dashboard": [], "list": [], "queries": []}
+    for key in keys:
+        rows = [b.get(key) for b in by_scale]
+        kind = next(row["kind"] for row in rows if row)
+        cells = []
+        for row in rows:
+            if row is None:
+                cells.append("– | – | – | –")
+            else:
+                cells.append(f"{row['queries']} | {row['median_ms']:.1f} | {row['p95_ms']:.1f} | {row['ratio']:.1f}")
+        present = [row for row in rows if row]
+        growth = f"{present[-1]['median_ms'] / present[0]['median_ms']:.1f}×" if len(present) > 1 else "–"
+        verdicts = []
+        if len(present) > 1:
+            same = len({row["queries"] for row in present}) == 1
+            verdicts.append(f"queries {mark(same)}")
+            if not same:
+                failures["queries"].append(f"{key[0]} ({key[1]})")
+        final = rows[-1]
+        if final is not None and kind in ("dashboard", "list"):
+            limit = DASHBOARD_RATIO if kind == "dashboard" else LIST_RATIO
+            ok = final["ratio"] <= limit
+            verdicts.append(f"≤{limit:g}× {mark(ok)}")
+            if not ok:
+                failures[kind].append(f"{key[0]} ({key[1]}) {final['ratio']:.1f}×")
+        lines.append(f"| `{key[0]}` | {kind} | {key[1]} | " + " | ".join(cells) + f" | {growth} | {', '.join(verdicts) or '–'} |")
+    lines.append("")
+    lines.append("Floor (/healthz, same middleware, one `SELECT 1` and a Redis ping): " + ", ".join(
+        f"scale {r['scale']}: median {r['floor']['median_ms']:.1f} ms, p95 {r['floor']['p95_ms']:.1f} ms, "
+        f"{r['floor_queries']} queries" for r in results) + ". Each endpoint's ×floor divides its median by the median of the "
+        "/healthz requests interleaved with its own.")
+    lines.append("")
+
+    # Load.
+    lines.append("| scale | /healthz req/s | mixed REST reads req/s | share of /healthz | errors (mixed) | p50 / p99 ms (mixed) | target |")
+    lines.append("|---|---|---|---|---|---|---|")
+    load_ok = True
+    for r in results:
+        h, x = r["load"]["healthz"], r["load"]["mixed"]
+        errors = sum(x["errors"].values())
+        share = x["rps"] / h["rps"] if h["rps"] else 0
+        ok = errors == 0 and share >= LOAD_SHARE and x["rps"] >= LOAD_RPS
+        load_ok = load_ok and ok
+        lines.append(f"| {r['scale']} | {h['rps']:.0f} | {x['rps']:.0f} over {x['seconds']} s ({x['requests']:,} requests) | "
+                     f"{share:.0%} | {errors} | {x['latency_ms']['p50']:.0f} / {x['latency_ms']['p99']:.0f} | "
+                     f"0 errors, ≥{LOAD_SHARE:.0%}, ≥{LOAD_RPS:,}/s: {mark(ok)} |")
+    lines.append("")
+
+    # PDFs.
+    lines.append("| scale | policy PDF (pages) median / max s | council pack (pages, reports) median / max s | target |")
+    lines.append("|---|---|---|---|")
+    pdf_ok = True
+    for r in results:
+        p, k = r["pdf"]["policy_5_pages"], r["pdf"]["pack_40_pages"]
+        ok = p["median_s"] <= POLICY_PDF_S and k["median_s"] <= PACK_PDF_S
+        pdf_ok = pdf_ok and ok
+        lines.append(f"| {r['scale']} | ({p['pages']}) {p['median_s']:.2f} / {p['max_s']:.2f} | ({k['pages']}, {k['reports']}) "
+                     f"{k['median_s']:.2f} / {k['max_s']:.2f} | ≤{POLICY_PDF_S:g} s, ≤{PACK_PDF_S:g} s: {mark(ok)} |")
+    lines.append("")
+
+    # EXPLAIN summary.
+    lines.append("| scale | EXPLAIN-ed queries (dashboards + lists) | slowest execution | sequential scans on tables of ≥10,000 rows |")
+    lines.append("|---|---|---|---|")
+    for r in results:
+        plans = r.get("explain", [])
+        slowest = max(plans, key=lambda p: p.get("execution_ms") or 0, default=None)
+        big = sorted({t for p in plans for t in p.get("seq_scans", []) if t in BIG_TABLES})
+        lines.append(f"| {r['scale']} | {len(plans)} | " + (f"{slowest['execution_ms']:.1f} ms (`{slowest['key']}`, {slowest['user']})"
+                     if slowest else "–") + f" | {', '.join(big) or 'none'} |")
+    lines.append("")
+
+    # Verdict.
+    lines.append("Targets: " + "; ".join([
+        f"dashboards ≤{DASHBOARD_RATIO:g}× floor at scale {scales[-1]}: {mark(not failures['dashboard'])}"
+        + (f" ({', '.join(failures['dashboard'])})" if failures["dashboard"] else ""),
+        f"lists ≤{LIST_RATIO:g}× floor at scale {scales[-1]}: {mark(not failures['list'])}"
+        + (f" ({', '.join(failures['list'])})" if failures["list"] else ""),
+        f"queries identical across scales: {mark(not failures['queries']) if len(results) > 1 else 'n/a (one scale)'}"
+        + (f" ({', '.join(failures['queries'])})" if failures["queries"] else ""),
+        f"load: {mark(load_ok)}",
+        f"PDFs: {mark(pdf_ok)}",
+    ]) + ".")
+    skipped = {(t, why) for r in results for rows in r.get("skipped", {}).values() for t, why in rows}
+    if skipped:
+        lines.append("")
+        lines.append("Not measured: " + "; ".join(f"`{t}` ({why})" for t, why in sorted(skipped)) + ".")
+    return "\n".join(lines) + "\n"
+
+
+# Tables that hold ≥10,000 rows at scale 1 (a sequential scan of them is worth a look).
+BIG_TABLES = frozenset({"progress_adoption", "progress_adoptionchange", "auth_user", "auth_user_groups", "tenants_membership",
+                        "council_transitionlog", "dashboards_adoptiontrendpoint", "dashboards_adoptionfigure"})
+
+
+def render_explain(results: list[dict]) -> str:
+    out = ["# EXPLAIN (ANALYZE, BUFFERS) of every dashboard and list query, last run", ""]
+    for r in sorted(results, key=lambda r: float(r["scale"])):
+        out.append(f"## Scale {r['scale']}")
+        for p in r.get("explain", []):
+            out.append(f"### `{p['key']}` ({p['kind']}, {p['user']}) query {p['n']}: {p.get('execution_ms')} ms")
+            out.append("```sql")
+            out.append(p["sql"])
+            out.append("```")
+            out.append("```")
+            out.append(p["plan"])
+            out.append("```")
+        out.append("")
+    return "\n".join(out)
+
+
+def main() -> int:
+    results = [json.loads(path.read_text()) for path in sorted(RESULTS.glob("scale-*.json"))]
+    if not results:
+        print("no results in bench/results/: run `make bench` first", file=sys.stderr)
+        return 1
+    print(write_report(results, update_performance_md="--update" in sys.argv))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

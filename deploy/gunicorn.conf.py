@@ -1,0 +1,57 @@
+"""Gunicorn settings for the web service (docker-compose.yml, README "Deployment").
+
+Every value can be changed from the environment without rebuilding the image:
+GUNICORN_BIND, WEB_CONCURRENCY (worker processes), GUNICORN_THREADS, GUNICORN_TIMEOUT,
+GUNICORN_MAX_REQUESTS. Logs go to standard output/error, where `docker compose logs` reads them.
+"""
+
+import multiprocessing
+import os
+import shutil
+from pathlib import Path
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Sync workers: requests are short (PDFs are rendered by Celery, not in the request).
+workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then, so a slow leak cannot grow without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
+max_requests_jitter = max_requests // 10
+# Heartbeat files in memory, not on the container's overlay filesystem.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn 24+ opens a control socket in $HOME by default; nothing here uses it (older
+# versions ignore the name).
+control_socket_disable = True
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# The application is loaded in each worker, not in the arbiter: a worker that cannot reach
+# the database at start does not take the whole server down, and connections are not shared.
+preload_app = False
+
+
+# Prometheus multiprocess mode (PROMETHEUS_MULTIPROC_DIR): each worker writes its own files
+# there; the directory is emptied when the server starts and a dead worker's live gauges are
+# dropped, as prometheus_client documents for gunicorn.
+def on_starting(server):
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        for entry in path.iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        try:
+            from prometheus_client import multiprocess
+        except ImportError:
+            return
+        multiprocess.mark_process_dead(worker.pid)
