@@ -175,7 +175,7 @@ def test_purge_deletes_superseded_pdfs_past_the_period_and_keeps_each_documents_
     assert on_disk(pdfs) == set(pdfs) - {"D2", "D4"}
     with django_capture_on_commit_callbacks(execute=True):
         out = run("purge_pdfs", older_than_days="90")
-    assert "Deleted 5 superseded PDF(s) older than 90 days (2 policy version PDF(s), 3 progress document(s), 4 file(s)" in out
+    assert "Deleted 5 superseded PDF(s) older than 90 days (2 policy version PDF(s), 3 progress document(s), 0 meeting PDF(s), 4 file(s)" in out
     assert alive(pdfs) == {"C", "E", "D3", "D4", "P2", "P3"}
     assert on_disk(pdfs) == {"C", "E", "D3", "P2", "P3"}
 
@@ -262,3 +262,34 @@ def test_restore_asks_first_and_a_no_changes_nothing(tmp_path, monkeypatch):
     run("backup", output=backup)
     monkeypatch.setattr("builtins.input", lambda prompt="": "no")
     assert refused("restore", str(backup)) == "restore cancelled, database unchanged"
+
+
+def meeting_pdf(made, kind: str, days_ago: int, status: str = "done", language: str = "ja"):
+    from council.meetings.models import MeetingPdf
+
+    pdf = MeetingPdf.objects.create(meeting=made, kind=kind, language=language, content_hash=f"{kind}{days_ago}{language}{status}", status=status)
+    if status == "done":
+        pdf.file.save(f"meeting-{pdf.pk}.pdf", ContentFile(b"%PDF-"), save=True)
+    MeetingPdf.objects.filter(pk=pdf.pk).update(requested_at=timezone.now() - timedelta(days=days_ago))
+    return pdf
+
+
+def test_purge_keeps_each_meetings_newest_pack_and_minutes_per_language(media, db, django_capture_on_commit_callbacks):
+    from council.meetings.models import MeetingPdf
+    from tests.test_meetings_support import meeting
+
+    made = meeting()
+    old_pack = meeting_pdf(made, "pack", 400)
+    newest_pack = meeting_pdf(made, "pack", 200)  # the pack's newest: kept, however old
+    english_pack = meeting_pdf(made, "pack", 400, language="en")  # the only English pack: kept
+    failed = meeting_pdf(made, "minutes", 300, status="failed")
+    minutes = meeting_pdf(made, "minutes", 300)
+    recent = meeting_pdf(made, "minutes", 10)  # newest minutes
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run("purge_pdfs", older_than_days="90")
+    assert "2 meeting PDF(s)" not in out and "3 meeting PDF(s)" in out
+    left = set(MeetingPdf.objects.values_list("pk", flat=True))
+    assert left == {newest_pack.pk, english_pack.pk, recent.pk}
+    assert not default_storage.exists(old_pack.file.name) and not default_storage.exists(minutes.file.name)
+    assert default_storage.exists(newest_pack.file.name)
+    assert failed.pk not in left

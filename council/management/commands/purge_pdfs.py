@@ -35,5 +35,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{verb} {result.deleted} superseded PDF(s) older than {days} days "
             f"({len(result.version_pdfs)} policy version PDF(s), {len(result.progress_documents)} progress document(s), "
+            f"{len(result.meeting_pdfs)} meeting PDF(s), "
             f"{len(result.files)} file(s), {result.bytes / 1_000_000:.1f} MB); the newest PDF of each document is kept."
         )
