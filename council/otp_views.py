@@ -13,6 +13,7 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -151,6 +152,12 @@ def verify(request: HttpRequest) -> HttpResponse:
         # A new session id for the now fully signed-in session.
         request.session.cycle_key()
         return redirect(_next_url(request))
+    if request.method == "POST":
+        # A wrong second factor is a failed login: the audit trail records it (and the lockout
+        # counts it) like a wrong password. The code itself is never passed on.
+        user_login_failed.send(
+            sender=__name__, credentials={"username": user.get_username(), "otp_token": "********"}, request=request
+        )
     return render(
         request, "otp/verify.html", {"form": form, "next": _next_url(request)}, status=400 if form.errors else 200
     )

@@ -124,6 +124,12 @@ def test_a_wrong_code_is_refused_and_a_code_is_good_once(enrolled, demo_password
     response = client.post(VERIFY, {"code": wrong})
     assert response.status_code == 400 and "確認コードが正しくありません" in response.content.decode()
     assert client.get("/").status_code == 302
+    # The wrong code is a failed login in the audit trail, without the code.
+    from council.audit.models import AuditEvent
+
+    failed = AuditEvent.objects.filter(action="login_failed").order_by("-sequence").first()
+    assert failed.actor_repr == "shichokai" and failed.details["username"] == "shichokai"
+    assert wrong not in str(failed.details) + str(failed.changes)
     # After a failure django-otp makes the next try wait a moment; then the right code works.
     TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
     assert client.post(VERIFY, {"code": right}).status_code == 302
