@@ -212,3 +212,12 @@ def test_a_hidden_object_shows_no_history(signed_in, user, org):
     )
     response = signed_in("sapporo").get(candidate.get_absolute_url())
     assert response.status_code == 404 and "非公開の候補" not in response.content.decode()
+
+
+def test_a_meetings_page_shows_its_audit_history_to_the_secretariat(signed_in):
+    from tests.test_meetings_support import meeting
+
+    made = meeting()
+    html = signed_in("secretariat").get(f"/meetings/{made.pk}/").content.decode()
+    section = html[html.index(f'id="audit-meeting-{made.pk}"'):]
+    assert "作成" in section  # the meeting's creation, recorded with its actor
