@@ -192,6 +192,15 @@ def _params(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
+def _filters(request) -> queries.Filters:
+    params = _params(DashboardFilterSerializer, request)
+    return queries.Filters(
+        ministry=params["ministry"].pk if params.get("ministry") else None,
+        fiscal_year=params.get("fiscal_year"),
+        policy=params.get("policy"),
+    )
+
+
 def visible_policy(user, pk: int) -> Policy:
     return get_object_or_404(Policy.objects.visible_to(user), pk=pk)
 
@@ -227,12 +236,7 @@ class SummaryView(ConditionalView):
         responses={200: DashboardSummarySerializer, 304: OpenApiResponse(description="Not modified (ETag / Last-Modified)")},
     )
     def get(self, request):
-        params = _params(DashboardFilterSerializer, request)
-        filters = queries.Filters(
-            ministry=params["ministry"].pk if params.get("ministry") else None,
-            fiscal_year=params.get("fiscal_year"),
-            policy=params.get("policy"),
-        )
+        filters = _filters(request)
         if filters.policy is not None:
             visible_policy(request.user, filters.policy)
         return self.respond(
@@ -302,12 +306,7 @@ class CostView(ConditionalView):
         responses={200: DashboardCostSerializer, 304: OpenApiResponse(description="Not modified")},
     )
     def get(self, request):
-        params = _params(DashboardFilterSerializer, request)
-        filters = queries.Filters(
-            ministry=params["ministry"].pk if params.get("ministry") else None,
-            fiscal_year=params.get("fiscal_year"),
-            policy=params.get("policy"),
-        )
+        filters = _filters(request)
         policies = Policy.objects.visible_to(request.user)
         return self.respond(request, [COST, SUMMARY], lambda: queries.costs(policies, filters))
 

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from council.dashboards.models import AdoptionFigure, AdoptionTrendPoint, CostFigure, Grain, Stamp, SummaryFigure
-from council.dashboards.aggregates import ADOPTION, COST, PAYERS, SUMMARY, adoption_scope
+from council.dashboards.aggregates import PAYERS
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,3 @@ def costs(policies: QuerySet, filters: Filters) -> dict:
                 totals[phase][payer] += row[phase][payer]
     return {"results": results, "totals": totals}
 
-
-SCOPES = {"summary": SUMMARY, "cost": COST, "adoption": ADOPTION}
-__all__ = ["Filters", "summary", "adoption_by_prefecture", "adoption_by_municipality", "adoption_by_policy",
-           "adoption_trend", "costs", "stamps", "rate", "adoption_scope", "SCOPES"]
