@@ -40,6 +40,7 @@ from progress.models import (
 )
 from tests.api_helpers import FILLED_STUDY, candidate_in, future, get_user, put_in
 from tests.conftest import COMPLETE_BODY, COST_SHARING, SCHEDULE
+from tests.module_scope import module_transaction
 from tenants.models import Organization
 
 # One user per kind of seat: the secretariat, the owning ministry (soumu owns the policies
@@ -93,16 +94,10 @@ class World:
 
 
 def _module_world(with_schedule: bool, django_db_blocker) -> Iterator[World]:
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            policy = consented_policy()
-            schedule = set_schedule(policy) if with_schedule else None
-            yield World(policy.pk, schedule.pk if schedule else None)
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with module_transaction(django_db_blocker):
+        policy = consented_policy()
+        schedule = set_schedule(policy) if with_schedule else None
+        yield World(policy.pk, schedule.pk if schedule else None)
 
 
 @pytest.fixture(scope="module")

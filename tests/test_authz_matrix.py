@@ -32,26 +32,21 @@ from tests.authz.actors import ACTORS, ADMIN_LOGIN, ANONYMOUS, LOGIN, USERS
 from tests.authz.matrix import ADMIN_NAMESPACE, LISTS, MATRIX, PAGE_LISTS, Case, Route
 from tests.authz.writes import recording_writes
 from tests.authz.world import World, build_world
+from tests.module_scope import module_transaction
 
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[World]:
     media = tmp_path_factory.mktemp("authz-media")
-    with override_settings(MEDIA_ROOT=str(media)), django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            world = build_world(settings.DEMO_PASSWORD)
-            # Sessions made here, outside the tests' savepoints, serve every test: signing in
-            # once per actor instead of once per request.
-            for actor in USERS:
-                client = Client()
-                client.force_login(get_user_model().objects.get(username=actor))
-                world.sessions[actor] = client.cookies[settings.SESSION_COOKIE_NAME].value
-            yield world
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with override_settings(MEDIA_ROOT=str(media)), module_transaction(django_db_blocker):
+        world = build_world(settings.DEMO_PASSWORD)
+        # Sessions made here, outside the tests' savepoints, serve every test: signing in
+        # once per actor instead of once per request.
+        for actor in USERS:
+            client = Client()
+            client.force_login(get_user_model().objects.get(username=actor))
+            world.sessions[actor] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        yield world
 
 
 # One page client and one API client, reused by every test: a new client loads the whole

@@ -37,6 +37,7 @@ from progress.models import Adoption
 from tests.api_helpers import FILLED_STUDY, get_user, org
 from tests.api_progress_helpers import FILLED_REPORT, later_reports
 from tests.conftest import COMPLETE_BODY, COST_SHARING, SCHEDULE
+from tests.module_scope import module_transaction
 
 STUDY_RETURN_REASON = "費用の内訳が不足しています（差戻し理由・詳細）。"
 OBJECTION = "財政負担の見通しが示されていない。"
@@ -214,24 +215,21 @@ def worlds_fixture(*, small: bool = True, unsubmitted: bool = True):
 
     @pytest.fixture(scope="module")
     def worlds(django_db_setup, django_db_blocker) -> Iterator[Worlds]:
-        with django_db_blocker.unblock():
-            outer = transaction.atomic()
-            outer.__enter__()
-            try:
-                yield Worlds(
-                    rich=_chain("マイナンバーカードによる本人確認", rich=True),
-                    small=_chain("公金受取口座の登録支援", rich=False) if small else None,
-                    drafting=_drafting_chain("選挙人名簿の共通化", submit_first=True),
-                    unsubmitted=_drafting_chain("印鑑登録の共通化", submit_first=False) if unsubmitted else None,
-                )
-            finally:
-                transaction.set_rollback(True)
-                outer.__exit__(None, None, None)
+        with module_transaction(django_db_blocker):
+            yield Worlds(
+                rich=_chain("マイナンバーカードによる本人確認", rich=True),
+                small=_chain("公金受取口座の登録支援", rich=False) if small else None,
+                drafting=_drafting_chain("選挙人名簿の共通化", submit_first=True),
+                unsubmitted=_drafting_chain("印鑑登録の共通化", submit_first=False) if unsubmitted else None,
+            )
 
     return worlds
 
 
 worlds = worlds_fixture()
+
+# Each test in its own savepoint inside the module's world (and ordered with the database tests).
+pytestmark = pytest.mark.django_db
 
 
 # --- Helpers ---------------------------------------------------------------------------------

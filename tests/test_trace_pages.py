@@ -26,6 +26,9 @@ from tests.test_trace import (
 
 worlds = worlds_fixture(small=False, unsubmitted=False)
 
+# Each test in its own savepoint inside the module's world (and ordered with the database tests).
+pytestmark = pytest.mark.django_db
+
 ROLES = ("secretariat", "soumu", "mhlw", "chijikai", "hokkaido", "sapporo")
 LOCAL = frozenset({"hokkaido", "sapporo"})
 
