@@ -508,7 +508,10 @@ class FeasibilityStudySerializer(serializers.ModelSerializer):
 
     def to_representation(self, study: FeasibilityStudy) -> dict:
         if not may_see_study_details(study, self.context["request"].user):
-            return FeasibilityStudySummarySerializer(study, context=self.context).to_representation(study)
+            # One summary serializer for every row of a page: building its fields is the costly part.
+            if not hasattr(self, "_summary"):
+                self._summary = FeasibilityStudySummarySerializer(context=self.context)
+            return self._summary.to_representation(study)
         return super().to_representation(study)
 
 

@@ -47,3 +47,6 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+handler404 = "council.errors.page_not_found"
+handler500 = "council.errors.server_error"

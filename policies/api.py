@@ -453,7 +453,10 @@ class ConsentRoundSerializer(serializers.ModelSerializer):
     def get_voters(self, round_: ConsentRound) -> list[dict]:
         # The view prefetches the voters in code order; sort again for a round read on its own.
         voters = sorted(round_.voters.all(), key=lambda voter: voter.organization.code)
-        return OrganizationRefSerializer([v.organization for v in voters], many=True).data
+        # One serializer for every round of a page: building its fields is the costly part.
+        if not hasattr(self, "_voter"):
+            self._voter = OrganizationRefSerializer(context=self.context)
+        return [self._voter.to_representation(voter.organization) for voter in voters]
 
 
 class ConsentRoundCreateSerializer(serializers.Serializer):

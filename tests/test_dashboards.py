@@ -178,6 +178,46 @@ def test_trend_points_replay_history_month_by_month():
     }
 
 
+def test_the_database_count_of_the_history_equals_the_replay_of_every_row(hand_counted):
+    """rebuild_adoption counts the history grouped by month in the database; the replay of the
+    rows one by one (trend_points) must give the same points, month ends in Tokyo time."""
+    from progress.models import AdoptionChange
+
+    consented, _ = hand_counted
+    tz = calendar.TOKYO
+    moves = [
+        ("012050", datetime(2026, 1, 31, 23, 59, tzinfo=tz), "not_planned", "considering"),  # 室蘭市
+        ("012050", datetime(2026, 2, 1, 0, 0, tzinfo=tz), "considering", "planned"),  # UTC: still January
+        ("012068", datetime(2025, 11, 3, 9, 0, tzinfo=tz), "", "considering"),  # 釧路市
+        ("012068", datetime(2026, 3, 15, 12, 0, tzinfo=tz), "considering", "in_use"),
+    ]
+    for code, at, before, after in moves:
+        adoption = Adoption.objects.get(policy=consented, organization__code=code)
+        AdoptionChange.objects.create(adoption=adoption, from_status=before, to_status=after, changed_at=at, source="system")
+        year = 2028 if after == "planned" else None
+        Adoption.objects.filter(pk=adoption.pk).update(status=after, target_fiscal_year=year)
+    aggregates.rebuild_adoption([consented.pk])
+
+    stored = [
+        (p["month"], status, n)
+        for p in queries.adoption_trend(consented.pk)
+        for status, n in sorted(p["counts"].items())
+        if n
+    ]
+    statuses = dict(Adoption.objects.filter(policy=consented).values_list("pk", "status"))
+    changes = AdoptionChange.objects.filter(adoption__policy=consented).order_by("changed_at", "pk").values_list(
+        "adoption_id", "changed_at", "from_status", "to_status"
+    )
+    replayed = [(m.strftime("%Y-%m"), s, n) for m, s, n in aggregates.trend_points(statuses, changes, calendar.today())]
+    assert stored == replayed
+    by_month = {}
+    for month, status, n in stored:
+        by_month.setdefault(month, {})[status] = n
+    assert by_month["2025-11"]["considering"] == 1
+    assert by_month["2026-01"]["considering"] == 2  # 室蘭市 and 釧路市
+    assert by_month["2026-02"]["planned"] == 1 and by_month["2026-02"]["considering"] == 1
+
+
 def test_cost_split_by_payer_and_effect_scaled_by_adoption(hand_counted):
     consented, drafting = hand_counted
     from candidates.models import FeasibilityStudy

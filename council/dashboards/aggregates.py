@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import Count, F
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from council import calendar
@@ -154,82 +154,114 @@ def _next_month(day: date) -> date:
     return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
 
 
-def trend_points(statuses: dict[int, str], changes: Iterable[tuple[int, datetime, str, str]], today: date) -> list[tuple[date, str, int]]:
-    """(month, status, count) at the end of each month from the first change to this month.
+def trend_from_deltas(current: Counter, deltas: dict[date, Counter], today: date) -> list[tuple[date, str, int]]:
+    """(month, status, count) at the end of each month from the first month with a change to
+    this month, replaying the history backwards from today's counts.
 
-    ``statuses`` is each adoption row's current status; ``changes`` its history (adoption id,
-    changed_at, from_status, to_status) in time order. Before its first change a row had that
-    change's ``from_status`` (or "not_planned" if none is recorded)."""
-    from progress.models import AdoptionStatus
-
-    changes = list(changes)
-    first_from: dict[int, str] = {}
-    for adoption, _, before, _ in changes:
-        first_from.setdefault(adoption, before or AdoptionStatus.NOT_PLANNED)
-    state = {pk: first_from.get(pk, status) for pk, status in statuses.items()}
-    counts = Counter(state.values())
-    start = _month_start(timezone.localtime(changes[0][1], calendar.TOKYO).date()) if changes else _month_start(today)
+    ``current`` counts the rows by their status now; ``deltas[month][status]`` is how many rows
+    entered (+) or left (−) that status during the month. The counts before the first change
+    are today's minus every change since; each month end adds that month's changes."""
+    state = Counter(current)
+    for month_deltas in deltas.values():
+        state.subtract(month_deltas)
     points: list[tuple[date, str, int]] = []
-    i = 0
-    month = start
+    month = min(deltas, default=_month_start(today))
     last = _month_start(today)
     while month <= last:
-        boundary = datetime.combine(_next_month(month), datetime.min.time(), tzinfo=calendar.TOKYO)
-        while i < len(changes) and changes[i][1] < boundary:
-            adoption, _, _, after = changes[i]
-            if adoption in state:
-                counts[state[adoption]] -= 1
-                state[adoption] = after
-                counts[after] += 1
-            i += 1
-        points += [(month, status, n) for status, n in sorted(counts.items()) if n]
+        state.update(deltas.get(month, Counter()))
+        points += [(month, status, n) for status, n in sorted(state.items()) if n]
         month = _next_month(month)
     return points
 
 
+def _entered(before: str | None) -> str:
+    """A change with no recorded previous status started from "not planned"."""
+    from progress.models import AdoptionStatus
+
+    return before or AdoptionStatus.NOT_PLANNED
+
+
+def trend_points(statuses: dict[int, str], changes: Iterable[tuple[int, datetime, str, str]], today: date) -> list[tuple[date, str, int]]:
+    """The same points from rows in memory: ``statuses`` is each adoption row's current status;
+    ``changes`` its history (adoption id, changed_at, from_status, to_status)."""
+    deltas: dict[date, Counter] = defaultdict(Counter)
+    for adoption, at, before, after in changes:
+        if adoption in statuses:
+            month = _month_start(timezone.localtime(at, calendar.TOKYO).date())
+            deltas[month][_entered(before)] -= 1
+            deltas[month][after] += 1
+    return trend_from_deltas(Counter(statuses.values()), deltas, today)
+
+
 def rebuild_adoption(policy_ids: Iterable[int] | None = None, today: date | None = None) -> int:
-    """Replace the adoption figures and trend of the given policies (all when None)."""
+    """Replace the adoption figures and trend of the given policies (all when None).
+
+    Counted in the database, whatever the number of rows: adoption grouped by policy, prefecture
+    and status, and the history grouped by policy, month (Tokyo time) and the pair of statuses
+    of each change — two queries for all the policies, a few thousand rows back at national
+    scale instead of the million history rows."""
     from policies.models import Policy
     from progress.models import Adoption, AdoptionChange
 
     today = today or calendar.today()
-    ids = sorted(set(policy_ids)) if policy_ids is not None else list(Policy.objects.order_by("pk").values_list("pk", flat=True))
-    written = 0
-    for policy_id in ids:
-        with transaction.atomic():
-            _lock(ADOPTION)
-            stamp = _lock(adoption_scope(policy_id))
-            AdoptionFigure.objects.filter(policy_id=policy_id).delete()
-            AdoptionTrendPoint.objects.filter(policy_id=policy_id).delete()
-            if not Policy.objects.filter(pk=policy_id).exists():
+    with transaction.atomic():
+        adoption_stamp = _lock(ADOPTION)
+        existing = set(Policy.objects.values_list("pk", flat=True))
+        ids = sorted(set(policy_ids) if policy_ids is not None else existing)
+        if not ids:
+            return 0
+        stamps = {}
+        for policy_id in ids:
+            stamps[policy_id] = _lock(adoption_scope(policy_id))
+        AdoptionFigure.objects.filter(policy_id__in=ids).delete()
+        AdoptionTrendPoint.objects.filter(policy_id__in=ids).delete()
+
+        current: dict[int, Counter] = defaultdict(Counter)
+        figures = []
+        national: dict[int, Counter] = defaultdict(Counter)
+        grouped = (
+            Adoption.objects.filter(policy_id__in=ids)
+            .annotate(prefecture=Coalesce("organization__parent_id", "organization_id"))
+            .values_list("policy_id", "prefecture", "status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for policy_id, prefecture, status, n in grouped:
+            national[policy_id][status] += n
+            figures.append(AdoptionFigure(policy_id=policy_id, prefecture_id=prefecture, status=status, count=n))
+        for policy_id, counts in national.items():
+            figures += [AdoptionFigure(policy_id=policy_id, prefecture=None, status=s, count=n) for s, n in counts.items()]
+            current[policy_id] = counts
+
+        deltas: dict[int, dict[date, Counter]] = defaultdict(lambda: defaultdict(Counter))
+        history = (
+            AdoptionChange.objects.filter(adoption__policy_id__in=ids)
+            .annotate(month=TruncMonth("changed_at", tzinfo=calendar.TOKYO))
+            .values_list("adoption__policy_id", "month", "from_status", "to_status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for policy_id, month, before, after, n in history:
+            month = timezone.localtime(month, calendar.TOKYO).date() if isinstance(month, datetime) else month
+            deltas[policy_id][month][_entered(before)] -= n
+            deltas[policy_id][month][after] += n
+
+        points = []
+        for policy_id in ids:
+            if policy_id in current:
+                points += [
+                    AdoptionTrendPoint(policy_id=policy_id, month=m, status=s, count=n)
+                    for m, s, n in trend_from_deltas(current[policy_id], deltas.get(policy_id, {}), today)
+                ]
+        AdoptionFigure.objects.bulk_create(figures, batch_size=2000)
+        AdoptionTrendPoint.objects.bulk_create(points, batch_size=2000)
+        for policy_id, stamp in stamps.items():
+            if policy_id in existing:
+                _bump(stamp)
+            else:
                 stamp.delete()
-                continue
-            grouped = (
-                Adoption.objects.filter(policy_id=policy_id)
-                .annotate(prefecture=Coalesce("organization__parent_id", "organization_id"))
-                .values_list("prefecture", "status")
-                .annotate(n=Count("pk"))
-                .order_by()
-            )
-            national: Counter = Counter()
-            rows = []
-            for prefecture, status, n in grouped:
-                national[status] += n
-                rows.append(AdoptionFigure(policy_id=policy_id, prefecture_id=prefecture, status=status, count=n))
-            rows += [AdoptionFigure(policy_id=policy_id, prefecture=None, status=s, count=n) for s, n in national.items()]
-            AdoptionFigure.objects.bulk_create(rows, batch_size=2000)
-            statuses = dict(Adoption.objects.filter(policy_id=policy_id).values_list("pk", "status").order_by())
-            changes = AdoptionChange.objects.filter(adoption__policy_id=policy_id).order_by("changed_at", "pk").values_list(
-                "adoption_id", "changed_at", "from_status", "to_status"
-            )
-            points = trend_points(statuses, changes.iterator(chunk_size=5000), today) if statuses else []
-            AdoptionTrendPoint.objects.bulk_create(
-                [AdoptionTrendPoint(policy_id=policy_id, month=m, status=s, count=n) for m, s, n in points], batch_size=2000
-            )
-            written += len(rows) + len(points)
-            _bump(stamp)
-            _bump(Stamp.objects.get(scope=ADOPTION))  # the "all policies" views change too
-    return written
+        _bump(adoption_stamp)  # the "all policies" views change too
+    return len(figures) + len(points)
 
 
 # --- Cost --------------------------------------------------------------------------------------
