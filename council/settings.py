@@ -142,6 +142,10 @@ else:
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
 
+# Built dashboard bodies are cached under their ETag's key (council/dashboards/api.py), for
+# this long at most; 0 switches the cache off.
+DASHBOARD_CACHE_SECONDS: int = env.int("DASHBOARD_CACHE_SECONDS", default=3600)
+
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -203,7 +207,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-DEMO_PASSWORD: str = env.str("DEMO_PASSWORD", default="demo-pass-2026")
+# The published default; `load_demo` refuses it when DEBUG is off.
+DEFAULT_DEMO_PASSWORD = "demo-pass-2026"
+DEMO_PASSWORD: str = env.str("DEMO_PASSWORD", default=DEFAULT_DEMO_PASSWORD)
 
 # --- Internationalization: Japanese first, English through Django's i18n --------------
 LANGUAGE_CODE = "ja"

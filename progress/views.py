@@ -17,8 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -60,6 +59,7 @@ from progress.pdf import current_pdf, latest_request
 from progress.models import (
     Adoption,
     AdoptionStatus,
+    AdoptionTally,
     Frequency,
     MeasureRequest,
     MeasureStatus,
@@ -454,17 +454,12 @@ def _choose(policies: list[Policy], value: str | None) -> Policy | None:
 
 def _counts_by_prefecture(policy: Policy) -> dict[int, dict[str, int]]:
     """{prefecture id: {status: count}} over the prefecture itself and its municipalities,
-    in one grouped query."""
-    rows = (
-        Adoption.objects.filter(policy=policy)
-        .annotate(prefecture=Coalesce("organization__parent_id", "organization_id"))
-        .values("prefecture", "status")
-        .annotate(n=Count("pk"))
-        .order_by()  # Meta.ordering would join the GROUP BY
-    )
+    from the adoption tally (exact: kept by triggers with the rows)."""
     counts: dict[int, dict[str, int]] = {}
-    for row in rows:
-        counts.setdefault(row["prefecture"], {})[row["status"]] = row["n"]
+    for prefecture, status, n in AdoptionTally.objects.filter(policy_id=policy.pk, n__gt=0).values_list(
+        "prefecture_id", "status", "n"
+    ):
+        counts.setdefault(prefecture, {})[status] = n
     return counts
 
 

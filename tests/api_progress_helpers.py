@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 

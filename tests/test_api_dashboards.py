@@ -1,6 +1,5 @@
 """REST dashboards: who may read what, bad queries, ETag / Last-Modified, fixed query counts."""
 
-from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model

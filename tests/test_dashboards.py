@@ -5,7 +5,6 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
 from council import calendar
 from council.dashboards import aggregates, queries

@@ -22,6 +22,12 @@ EXPECTED = {
 }
 
 
+@pytest.fixture(autouse=True)
+def development(settings):
+    """As `make run` loads it: DEBUG on (the published default password is refused otherwise)."""
+    settings.DEBUG = True
+
+
 def run() -> str:
     out = io.StringIO()
     call_command("load_demo", stdout=out)
@@ -63,6 +69,25 @@ def test_it_uses_the_demo_password_from_the_environment(settings):
     settings.DEMO_PASSWORD = "another-demo-password-1"
     run()
     assert authenticate(username="soumu", password="another-demo-password-1") is not None
+
+
+@pytest.mark.parametrize("password", ["short", "12345678901", "password123"])
+def test_a_weak_demo_password_is_refused_with_the_reason_and_nothing_is_created(settings, password):
+    settings.DEMO_PASSWORD = password
+    get_user_model().objects.filter(username="sapporo").delete()
+    with pytest.raises(CommandError, match="^demo not loaded: DEMO_PASSWORD is refused: "):
+        run()
+    assert not get_user_model().objects.filter(username="sapporo").exists()
+
+
+def test_the_published_default_password_is_refused_when_debug_is_off(settings):
+    settings.DEBUG = False
+    settings.DEMO_PASSWORD = settings.DEFAULT_DEMO_PASSWORD
+    with pytest.raises(CommandError, match="published default"):
+        run()
+    settings.DEMO_PASSWORD = "a-password-of-our-own-2026"
+    run()
+    assert authenticate(username="soumu", password="a-password-of-our-own-2026") is not None
 
 
 def test_without_reference_data_it_says_what_to_run():

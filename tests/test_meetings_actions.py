@@ -167,6 +167,13 @@ def test_agenda_items_take_their_title_from_their_target_and_keep_their_order():
     assert orders == {"冒頭の挨拶": 1, first.title: 2, "その他の報告": 3}
     actions.move_agenda_item(inserted, secretariat, "down")
     assert made.agenda_items.get(pk=inserted.pk).order == 2 and made.agenda_items.get(pk=first.pk).order == 1
+    # The swap is made by queryset updates (no signals): it is still in the audit trail.
+    from council.audit.models import AuditEvent
+
+    moves = AuditEvent.objects.filter(content_type__model="agendaitem", action="update").order_by("-sequence")[:2]
+    assert {(e.object_id, e.changes["order"][0], e.changes["order"][1]) for e in moves} == {
+        (str(inserted.pk), 1, 2), (str(first.pk), 2, 1)
+    }
     actions.update_agenda_item(second, secretariat, {"order": 1, "notes": "資料1"})
     assert dict(made.agenda_items.values_list("pk", "order")) == {second.pk: 1, inserted.pk: 2, first.pk: 3}
 

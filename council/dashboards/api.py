@@ -12,6 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -206,7 +209,23 @@ def visible_policy(user, pk: int) -> Policy:
 
 
 class ConditionalView(APIView):
-    """Answers If-None-Match / If-Modified-Since from the stamps before building the body."""
+    """Answers If-None-Match / If-Modified-Since from the stamps before building the body, and
+    keeps built bodies in the cache under the same key as the ETag (plus each stamp's time and
+    the database): a body is a function of that key, so a cached one is never stale — a
+    rebuild of the figures bumps a stamp, and the next request builds again."""
+
+    @staticmethod
+    def body(key: str, found: list, build) -> dict:
+        seconds = settings.DASHBOARD_CACHE_SECONDS
+        if not seconds:
+            return build()
+        identity = json.dumps([key, [s.updated_at.isoformat() for s in found], connection.settings_dict["NAME"]])
+        cache_key = "dashboards:body:" + hashlib.sha256(identity.encode()).hexdigest()
+        body = cache.get(cache_key)
+        if body is None:
+            body = build()
+            cache.set(cache_key, body, seconds)
+        return body
 
     def respond(self, request, scopes: list[str], build, extra: object = None):
         found = queries.stamps(*scopes)
@@ -221,7 +240,7 @@ class ConditionalView(APIView):
         if not_modified is not None:
             response: HttpResponse = not_modified
         else:
-            response = Response({"updated_at": updated} | build())
+            response = Response({"updated_at": updated} | self.body(key, found, build))
         response["ETag"] = etag
         response["Last-Modified"] = http_date(updated.timestamp())
         response["Cache-Control"] = "private, no-cache"

@@ -33,6 +33,8 @@ from council.meetings.models import (
     MeetingFormat,
     MeetingStatus,
 )
+from council.audit import recorder as audit
+from council.audit.models import Action
 from council.workflow import Conflict
 from tenants.access import access_for
 from tenants.models import Organization, OrganizationKind
@@ -291,6 +293,10 @@ def _reorder(item: AgendaItem, order: int) -> None:
     if other is not None:
         AgendaItem.objects.filter(pk=other.pk).update(order=old)
     item.order = order
+    # Queryset updates send no signals: the audit trail records the swap itself.
+    audit.record(Action.UPDATE, subject=item, changes={"order": [old, order]})
+    if other is not None:
+        audit.record(Action.UPDATE, subject=other, changes={"order": [order, old]})
 
 
 def move_agenda_item(item: AgendaItem, by, direction: str) -> AgendaItem:

@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -13,9 +15,18 @@ class Command(BaseCommand):
     help = "Create the demo users of shared/API.md with their memberships, and demo candidates. Safe to run again."
 
     def handle(self, *args, **options) -> None:
+        password = settings.DEMO_PASSWORD
+        try:
+            validate_password(password)
+        except ValidationError as exc:
+            raise CommandError(f"demo not loaded: DEMO_PASSWORD is refused: {' '.join(exc.messages)}") from None
+        if not settings.DEBUG and password == settings.DEFAULT_DEMO_PASSWORD:
+            raise CommandError(
+                "demo not loaded: DEMO_PASSWORD is the published default; with DEBUG off, set a password of your own"
+            )
         try:
             with transaction.atomic():
-                created, updated = load_demo(settings.DEMO_PASSWORD)
+                created, updated = load_demo(password)
                 candidates = load_demo_candidates()
                 policies = load_demo_policies()
                 progress = load_demo_progress()

@@ -1,0 +1,96 @@
+"""The adoption tally (progress.models.AdoptionTally): database triggers keep it exact; the
+adoption list counts from it when its filters allow.
+
+The triggers are the only writer in normal operation, so every path that changes adoption
+rows — the ORM, queryset updates, imports, raw SQL — keeps it right in the same transaction.
+`rebuild()` recomputes it from the rows, for writers that bypass triggers (the national data
+generator, which switches them off for its COPY).
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+TABLE = "progress_adoptiontally"
+PREFECTURE_OF = "(SELECT COALESCE(o.parent_id, o.id) FROM tenants_organization o WHERE o.id = {row}.organization_id)"
+
+
+def _add(row: str) -> str:
+    return (
+        f"INSERT INTO {TABLE} (policy_id, prefecture_id, status, n) "
+        f"VALUES ({row}.policy_id, {PREFECTURE_OF.format(row=row)}, {row}.status, 1) "
+        f"ON CONFLICT (policy_id, prefecture_id, status) DO UPDATE SET n = {TABLE}.n + 1;"
+    )
+
+
+def _remove(row: str) -> str:
+    return (
+        f"UPDATE {TABLE} SET n = n - 1 WHERE policy_id = {row}.policy_id "
+        f"AND prefecture_id = {PREFECTURE_OF.format(row=row)} AND status = {row}.status;"
+    )
+
+
+POSTGRESQL = [
+    f"""
+CREATE OR REPLACE FUNCTION progress_adoption_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        {_remove("OLD")}
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        {_add("NEW")}
+    END IF;
+    RETURN NULL;
+END
+$$;
+""",
+    "DROP TRIGGER IF EXISTS progress_adoption_tally ON progress_adoption;",
+    "CREATE TRIGGER progress_adoption_tally AFTER INSERT OR DELETE OR UPDATE OF policy_id, organization_id, status "
+    "ON progress_adoption FOR EACH ROW EXECUTE FUNCTION progress_adoption_tally();",
+]
+POSTGRESQL_DROP = [
+    "DROP TRIGGER IF EXISTS progress_adoption_tally ON progress_adoption;",
+    "DROP FUNCTION IF EXISTS progress_adoption_tally();",
+]
+
+SQLITE = [
+    "DROP TRIGGER IF EXISTS progress_adoption_tally_insert;",
+    "DROP TRIGGER IF EXISTS progress_adoption_tally_delete;",
+    "DROP TRIGGER IF EXISTS progress_adoption_tally_update;",
+    f"CREATE TRIGGER progress_adoption_tally_insert AFTER INSERT ON progress_adoption BEGIN {_add('NEW')} END;",
+    f"CREATE TRIGGER progress_adoption_tally_delete AFTER DELETE ON progress_adoption BEGIN {_remove('OLD')} END;",
+    "CREATE TRIGGER progress_adoption_tally_update AFTER UPDATE OF policy_id, organization_id, status ON progress_adoption "
+    f"BEGIN {_remove('OLD')} {_add('NEW')} END;",
+]
+SQLITE_DROP = SQLITE[:3]
+
+REBUILD = [
+    f"DELETE FROM {TABLE};",
+    f"INSERT INTO {TABLE} (policy_id, prefecture_id, status, n) "
+    "SELECT a.policy_id, COALESCE(o.parent_id, o.id), a.status, COUNT(*) "
+    "FROM progress_adoption a JOIN tenants_organization o ON o.id = a.organization_id "
+    "GROUP BY a.policy_id, COALESCE(o.parent_id, o.id), a.status;",
+]
+
+
+def install(schema_editor=None) -> None:
+    conn = schema_editor.connection if schema_editor is not None else connection
+    statements = POSTGRESQL if conn.vendor == "postgresql" else SQLITE if conn.vendor == "sqlite" else []
+    with conn.cursor() as cursor:
+        for sql in statements + REBUILD:
+            cursor.execute(sql)
+
+
+def uninstall(schema_editor=None) -> None:
+    conn = schema_editor.connection if schema_editor is not None else connection
+    statements = POSTGRESQL_DROP if conn.vendor == "postgresql" else SQLITE_DROP if conn.vendor == "sqlite" else []
+    with conn.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def rebuild() -> None:
+    """Recompute the tally from the adoption rows (in the caller's transaction)."""
+    with connection.cursor() as cursor:
+        for sql in REBUILD:
+            cursor.execute(sql)
