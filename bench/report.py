@@ -99,9 +99,14 @@ def render(results: list[dict]) -> str:
             if not same:
                 failures["queries"].append(f"{key[0]} ({key[1]})")
         final = rows[-1]
+        wrong = [row for row in present if row.get("errors")]
+        if wrong:
+            # A sample answered other than 200 (e.g. 429): its time is not the endpoint's.
+            verdicts.append(f"{sum(row['errors'] for row in wrong)} non-200 FAIL")
+            failures.setdefault("errors", []).append(f"{key[0]} ({key[1]})")
         if final is not None and kind in ("dashboard", "list"):
             limit = DASHBOARD_RATIO if kind == "dashboard" else LIST_RATIO
-            ok = final["ratio"] <= limit
+            ok = final["ratio"] <= limit and not final.get("errors")
             verdicts.append(f"≤{limit:g}× {mark(ok)}")
             if not ok:
                 failures[kind].append(f"{key[0]} ({key[1]}) {final['ratio']:.1f}×")
@@ -159,6 +164,8 @@ def render(results: list[dict]) -> str:
         + (f" ({', '.join(failures['list'])})" if failures["list"] else ""),
         f"queries identical across scales: {mark(not failures['queries']) if len(results) > 1 else 'n/a (one scale)'}"
         + (f" ({', '.join(failures['queries'])})" if failures["queries"] else ""),
+        f"every sample answered 200: {mark(not failures.get('errors'))}"
+        + (f" ({', '.join(failures['errors'])})" if failures.get("errors") else ""),
         f"load: {mark(load_ok)}",
         f"PDFs: {mark(pdf_ok)}",
     ]) + ".")

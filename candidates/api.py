@@ -46,7 +46,7 @@ from candidates.models import (
     Viewpoint,
 )
 from council.api.filters import IdFilter, StableOrderingFilter
-from council.api.serializers import AttachmentSerializer, UserRefSerializer
+from council.api.serializers import AttachmentSerializer, PlainRefSerializer, UserRefSerializer
 from council.api.viewsets import VisibleQuerysetMixin, VisibleReadOnlyViewSet, refuse_unless
 from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, workflow_schema
 from tenants.api import OrganizationRefSerializer
@@ -63,7 +63,7 @@ class BusinessAreaSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "name_en", "owning_ministry", "sort_order"]
 
 
-class BusinessAreaRefSerializer(serializers.ModelSerializer):
+class BusinessAreaRefSerializer(PlainRefSerializer):
     class Meta:
         model = BusinessArea
         fields = ["id", "name"]
@@ -455,7 +455,7 @@ class CriteriaWeightsView(APIView):
 # --- Feasibility studies -------------------------------------------------------------------
 
 
-class CandidateRefSerializer(serializers.ModelSerializer):
+class CandidateRefSerializer(PlainRefSerializer):
     class Meta:
         model = Candidate
         fields = ["id", "title"]

@@ -1,6 +1,7 @@
 """Liveness (/healthz): the database answers and, when configured, Redis answers.
 Readiness (/readyz): that, and every migration applied, and a Celery worker answering."""
 
+import functools
 import time
 
 from django.conf import settings
@@ -16,14 +17,17 @@ def _database() -> None:
         cursor.fetchone()
 
 
-def _redis() -> None:
+@functools.cache
+def _redis_client(url: str):
+    """One client (and its connection pool) per process: a probe answered every few seconds
+    must not open and close a connection each time."""
     import redis
 
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-    try:
-        client.ping()
-    finally:
-        client.close()
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+
+
+def _redis() -> None:
+    _redis_client(settings.REDIS_URL).ping()
 
 
 class CheckFailed(Exception):

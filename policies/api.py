@@ -35,7 +35,7 @@ from rest_framework.response import Response
 from candidates.api import CandidateRefSerializer
 from candidates.models import Candidate
 from council.api.filters import IdFilter, StableOrderingFilter
-from council.api.serializers import UserRefSerializer
+from council.api.serializers import PlainRefSerializer, UserRefSerializer
 from council.api.viewsets import VisibleQuerysetMixin, refuse_unless
 from council.api.workflow import TRANSITION_CONFLICT, TransitionSerializer, WorkflowViewSetMixin, workflow_schema
 from council.pdf import pdf_language
@@ -426,7 +426,7 @@ class BallotWriteSerializer(serializers.Serializer):
     )
 
 
-class VersionRefSerializer(serializers.ModelSerializer):
+class VersionRefSerializer(PlainRefSerializer):
     class Meta:
         model = PolicyVersion
         fields = ["id", "number", "content_hash"]

@@ -36,13 +36,14 @@ from rest_framework.response import Response
 
 from candidates.api import AttachmentUploadSerializer
 from council.api.filters import IdFilter, StableOrderingFilter
-from council.api.serializers import AttachmentSerializer, BlankAsNullCharField, UserRefSerializer
+from council.api.serializers import AttachmentSerializer, BlankAsNullCharField, PlainRefSerializer, UserRefSerializer
 from council.api.viewsets import VisibleQuerysetMixin, refuse_unless
 from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, workflow_schema
 from policies.models import Policy
 from policies.api import PDF_STATUS
 from progress import actions
 from progress.pdf import current_pdf, request_document
+from progress.tally import NATIONAL
 from progress.models import (
     Adoption,
     AdoptionChange,
@@ -69,7 +70,7 @@ def may_report_usage(user) -> bool:
     return bool(actions.usage_reporter_ids(user))
 
 
-class PolicyRefSerializer(serializers.ModelSerializer):
+class PolicyRefSerializer(PlainRefSerializer):
     class Meta:
         model = Policy
         fields = ["id", "title"]
@@ -552,8 +553,8 @@ class AdoptionViewSet(
 
     def known_count(self, request: Request) -> int | None:
         """The list's count from the adoption tally (exact, kept by triggers) when the filters
-        are the tally's own: a sum over at most 47 × 6 rows per policy instead of counting up to
-        1.4 million rows. Any other filter (an organization, a municipality's code as
+        are the tally's own: a sum over at most 6 rows per policy (47 × 6 for a prefecture)
+        instead of counting up to 1.4 million rows. Any other filter (an organization, a municipality's code as
         `prefecture`) is counted over the rows."""
         if self.action != "list" or not set(request.query_params) <= self.TALLY_FILTERS | self.NEUTRAL_PARAMETERS:
             return None
@@ -572,6 +573,8 @@ class AdoptionViewSet(
             tally = tally.filter(
                 prefecture_id__in=Organization.objects.filter(code=code, kind=OrganizationKind.PREFECTURE).values("pk")
             )
+        else:
+            tally = tally.filter(prefecture_id=NATIONAL)
         return tally.aggregate(n=Sum("n"))["n"] or 0
 
     def get_serializer_class(self):
@@ -703,7 +706,7 @@ class UsageReportViewSet(
 # --- Measure requests ---------------------------------------------------------------------------------
 
 
-class ReportRefSerializer(serializers.ModelSerializer):
+class ReportRefSerializer(PlainRefSerializer):
     label = serializers.CharField(source="period_label", read_only=True)
 
     class Meta:

@@ -353,11 +353,12 @@ class AdoptionTally(models.Model):
     """How many adoption rows each (policy, prefecture, status) has, kept exact by database
     triggers on progress_adoption (migration 0006; progress/tally.py) in the same transaction
     as the rows themselves. The adoption list counts from it instead of counting up to 1.4
-    million rows at national scale ×10. The prefecture of a prefecture's own row is itself.
-    Plain ids, no foreign keys: a counter, written only by the triggers (and `tally.rebuild`)."""
+    million rows at national scale ×10. The prefecture of a prefecture's own row is itself;
+    prefecture 0 (tally.NATIONAL) counts the whole country. Plain ids, no foreign keys: a
+    counter, written only by the triggers (and `tally.rebuild`)."""
 
-    policy_id = models.BigIntegerField()
     prefecture_id = models.BigIntegerField()
+    policy_id = models.BigIntegerField()
     status = models.CharField(max_length=16)
     n = models.IntegerField(default=0)
 
@@ -365,8 +366,9 @@ class AdoptionTally(models.Model):
         verbose_name = _("導入状況の件数")
         verbose_name_plural = _("導入状況の件数")
         constraints = [
-            models.UniqueConstraint(fields=["policy_id", "prefecture_id", "status"], name="adoption_tally_key"),
+            models.UniqueConstraint(fields=["prefecture_id", "policy_id", "status"], name="adoption_tally_key"),
         ]
+        indexes = [models.Index(fields=["policy_id"], name="adoption_tally_policy")]
 
 
 class AdoptionChange(models.Model):

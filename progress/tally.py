@@ -1,6 +1,9 @@
 """The adoption tally (progress.models.AdoptionTally): database triggers keep it exact; the
 adoption list counts from it when its filters allow.
 
+Each row is counted twice: under its prefecture (a prefecture's own row under itself) and under
+NATIONAL, so a count for the whole country reads one row per policy and status.
+
 The triggers are the only writer in normal operation, so every path that changes adoption
 rows — the ORM, queryset updates, imports, raw SQL — keeps it right in the same transaction.
 `rebuild()` recomputes it from the rows, for writers that bypass triggers (the national data
@@ -12,21 +15,24 @@ from __future__ import annotations
 from django.db import connection
 
 TABLE = "progress_adoptiontally"
+# The prefecture id of the rows that count the whole country (no organization has id 0).
+NATIONAL = 0
 PREFECTURE_OF = "(SELECT COALESCE(o.parent_id, o.id) FROM tenants_organization o WHERE o.id = {row}.organization_id)"
 
 
 def _add(row: str) -> str:
-    return (
-        f"INSERT INTO {TABLE} (policy_id, prefecture_id, status, n) "
-        f"VALUES ({row}.policy_id, {PREFECTURE_OF.format(row=row)}, {row}.status, 1) "
-        f"ON CONFLICT (policy_id, prefecture_id, status) DO UPDATE SET n = {TABLE}.n + 1;"
+    return "".join(
+        f"INSERT INTO {TABLE} (prefecture_id, policy_id, status, n) "
+        f"VALUES ({prefecture}, {row}.policy_id, {row}.status, 1) "
+        f"ON CONFLICT (prefecture_id, policy_id, status) DO UPDATE SET n = {TABLE}.n + 1;"
+        for prefecture in (PREFECTURE_OF.format(row=row), str(NATIONAL))
     )
 
 
 def _remove(row: str) -> str:
     return (
-        f"UPDATE {TABLE} SET n = n - 1 WHERE policy_id = {row}.policy_id "
-        f"AND prefecture_id = {PREFECTURE_OF.format(row=row)} AND status = {row}.status;"
+        f"UPDATE {TABLE} SET n = n - 1 WHERE policy_id = {row}.policy_id AND status = {row}.status "
+        f"AND prefecture_id IN ({PREFECTURE_OF.format(row=row)}, {NATIONAL});"
     )
 
 
@@ -66,10 +72,12 @@ SQLITE_DROP = SQLITE[:3]
 
 REBUILD = [
     f"DELETE FROM {TABLE};",
-    f"INSERT INTO {TABLE} (policy_id, prefecture_id, status, n) "
-    "SELECT a.policy_id, COALESCE(o.parent_id, o.id), a.status, COUNT(*) "
+    f"INSERT INTO {TABLE} (prefecture_id, policy_id, status, n) "
+    "SELECT COALESCE(o.parent_id, o.id), a.policy_id, a.status, COUNT(*) "
     "FROM progress_adoption a JOIN tenants_organization o ON o.id = a.organization_id "
-    "GROUP BY a.policy_id, COALESCE(o.parent_id, o.id), a.status;",
+    "GROUP BY COALESCE(o.parent_id, o.id), a.policy_id, a.status;",
+    f"INSERT INTO {TABLE} (prefecture_id, policy_id, status, n) "
+    f"SELECT {NATIONAL}, a.policy_id, a.status, COUNT(*) FROM progress_adoption a GROUP BY a.policy_id, a.status;",
 ]
 
 

@@ -34,7 +34,7 @@ from council.japanmap import render_map
 from council.models import Attachment
 from council.workflow import Conflict, TransitionNotAllowed
 from policies.models import Policy, PolicyStatus
-from progress import actions
+from progress import actions, tally
 from progress.charts import adoption_bar, kpi_charts
 from progress.forms import (
     AdoptionFilterForm,
@@ -456,7 +456,8 @@ def _counts_by_prefecture(policy: Policy) -> dict[int, dict[str, int]]:
     """{prefecture id: {status: count}} over the prefecture itself and its municipalities,
     from the adoption tally (exact: kept by triggers with the rows)."""
     counts: dict[int, dict[str, int]] = {}
-    for prefecture, status, n in AdoptionTally.objects.filter(policy_id=policy.pk, n__gt=0).values_list(
+    rows = AdoptionTally.objects.filter(policy_id=policy.pk, n__gt=0).exclude(prefecture_id=tally.NATIONAL)
+    for prefecture, status, n in rows.values_list(
         "prefecture_id", "status", "n"
     ):
         counts.setdefault(prefecture, {})[status] = n

@@ -3,12 +3,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from council.api.serializers import PlainRefSerializer
 from council.api.viewsets import VisibleReadOnlyViewSet
 from tenants.codes import validate_local_government_code
 from tenants.models import Organization, OrganizationKind
 
 
-class OrganizationRefSerializer(serializers.ModelSerializer):
+class OrganizationRefSerializer(PlainRefSerializer):
     """How other resources show an organization they point at."""
 
     class Meta:

@@ -30,9 +30,15 @@ def counted_rows() -> Counter:
 
 
 def tallied() -> Counter:
-    return Counter({
-        (t.policy_id, t.prefecture_id, t.status): t.n for t in AdoptionTally.objects.all() if t.n
-    })
+    """The prefecture rows of the tally; the national rows must be their sums."""
+    rows = [t for t in AdoptionTally.objects.all() if t.n]
+    by_prefecture = Counter({(t.policy_id, t.prefecture_id, t.status): t.n for t in rows if t.prefecture_id != tally.NATIONAL})
+    national = Counter({(t.policy_id, t.status): t.n for t in rows if t.prefecture_id == tally.NATIONAL})
+    summed = Counter()
+    for (policy, _, status), n in by_prefecture.items():
+        summed[(policy, status)] += n
+    assert national == summed
+    return by_prefecture
 
 
 @pytest.fixture

@@ -62,3 +62,23 @@ def test_anonymous_requests_to_the_api_are_refused_before_they_are_counted():
     # Every endpoint but the token one needs a user: 401 costs nothing to answer.
     client = APIClient(REMOTE_ADDR="203.0.113.70")
     assert {client.get("/api/v1/candidates/").status_code for _ in range(4)} == {401}
+
+
+def test_a_new_window_lets_the_user_in_again_and_the_count_is_one_number(api, monkeypatch):
+    """Counted per fixed window by one cache increment (not DRF's list of request times)."""
+    from django.core.cache import cache
+
+    from council.security import UserRateThrottle
+
+    now = [1_000_020.0]  # a window's start: windows start at multiples of 60 s
+    monkeypatch.setattr(UserRateThrottle, "timer", lambda self: now[0])
+    client = api("soumu")
+    assert [client.get("/api/v1/candidates/").status_code for _ in range(4)] == [200, 200, 200, 429]
+    counts = [value for key, value in cache._cache.items() if b"throttle_user" in str(key).encode()]  # LocMemCache
+    assert len(counts) == 1
+    now[0] += 61
+    assert client.get("/api/v1/candidates/").status_code == 200
+    now[0] += 30
+    answers = [client.get("/api/v1/candidates/") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[-1]["Retry-After"] == "29"  # the window of 1,000,080–1,000,140 s, at 1,000,111 s

@@ -27,15 +27,16 @@ class Migration(migrations.Migration):
             name='AdoptionTally',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('policy_id', models.BigIntegerField()),
                 ('prefecture_id', models.BigIntegerField()),
+                ('policy_id', models.BigIntegerField()),
                 ('status', models.CharField(max_length=16)),
                 ('n', models.IntegerField(default=0)),
             ],
             options={
                 'verbose_name': '導入状況の件数',
                 'verbose_name_plural': '導入状況の件数',
-                'constraints': [models.UniqueConstraint(fields=('policy_id', 'prefecture_id', 'status'), name='adoption_tally_key')],
+                'indexes': [models.Index(fields=['policy_id'], name='adoption_tally_policy')],
+                'constraints': [models.UniqueConstraint(fields=('prefecture_id', 'policy_id', 'status'), name='adoption_tally_key')],
             },
         ),
         migrations.RunPython(install, uninstall, elidable=False),
