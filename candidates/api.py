@@ -254,7 +254,7 @@ class CandidateViewSet(
             .with_scores()
             .select_related("owning_ministry", "proposed_by")
             .prefetch_related("business_areas")
-            # Meta.ordering is not applied to aggregating (GROUP BY) queries: say it again.
+            # Stated here too: the list is ordered the same way whatever its annotations.
             .order_by(*Candidate._meta.ordering)
         )
 

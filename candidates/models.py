@@ -8,7 +8,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Avg, Count, ExpressionWrapper, F, FloatField, Q, Value
+from django.db.models import Avg, Count, ExpressionWrapper, F, FloatField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -106,11 +107,20 @@ class CandidateQuerySet(models.QuerySet["Candidate"]):
         return self.filter(status=CandidateStatus.SELECTED)
 
     def with_scores(self) -> CandidateQuerySet:
-        """Annotate per-criterion mean and assessor count, and the weighted total (SQL)."""
+        """Annotate per-criterion mean and assessor count, and the weighted total (SQL).
+
+        Each is a correlated subquery over the candidate's own assessments (an index lookup),
+        not a join grouped over every candidate: a page of 50 computes 50 candidates' scores,
+        and the list's count counts candidates, however many there are."""
         weights = CriteriaWeights.current()
-        annotations: dict = {"assessor_count": Count("assessments", distinct=True)}
+        own = Assessment.objects.filter(candidate=OuterRef("pk")).order_by().values("candidate")
+        annotations: dict = {
+            "assessor_count": Coalesce(Subquery(own.annotate(n=Count("pk")).values("n")), Value(0))
+        }
         for criterion in CRITERIA:
-            annotations[f"{criterion}_mean"] = Avg(f"assessments__{criterion}")
+            annotations[f"{criterion}_mean"] = Subquery(
+                own.annotate(mean=Avg(criterion)).values("mean"), output_field=FloatField()
+            )
         qs = self.annotate(**annotations)
         total_weight = float(sum(weights.as_dict().values()))
         weighted = None
