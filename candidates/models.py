@@ -12,6 +12,7 @@ from django.db.models import Avg, Count, ExpressionWrapper, F, FloatField, Outer
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from council import calendar
@@ -57,6 +58,13 @@ class BusinessArea(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The English name on English pages (where there is one), else the Japanese name."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
         return self.name
 
     def clean(self) -> None:

@@ -350,7 +350,7 @@ def assign_study(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             fmt = _("Y年n月j日")
             text = _("%(ministry)sに実現可能性調査を依頼しました。提出期限は%(due)sです。") % {
-                "ministry": study.ministry.name,
+                "ministry": study.ministry.label,
                 "due": date_format(study.due_date, fmt),
             }
             if moved:

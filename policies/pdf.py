@@ -46,7 +46,7 @@ def _render(version: PolicyVersion) -> bytes:
     )
     for round_ in closed_rounds:
         round_.ballot_rows = [
-            {"organization": b.organization.name, "choice": b.get_choice_display(), "comment": b.comment, "cast_at": b.cast_at}
+            {"organization": b.organization.label, "choice": b.get_choice_display(), "comment": b.comment, "cast_at": b.cast_at}
             for b in Ballot.objects.filter(round=round_).select_related("organization")
         ]
     context = {

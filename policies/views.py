@@ -695,7 +695,7 @@ def _round_detail(request: HttpRequest, round_: ConsentRound, *, status: int = 2
     # pk order is the official order (全国知事会, 全国市長会, 全国町村会), not the codes' alphabet.
     voters = list(round_.voters.select_related("organization").order_by("organization_id"))
     ballots = {b.organization_id: b for b in round_.ballots.select_related("organization", "cast_by")}
-    names = {v.organization_id: v.organization.name for v in voters}
+    names = {v.organization_id: v.organization.label for v in voters}
     records = list(round_.records.select_related("by").order_by("seq"))
     for record in records:
         record.summary = _record_summary(record, round_, names)
@@ -769,7 +769,7 @@ def ballot(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("%(org)sとして「%(choice)s」を登録しました。締切までは変更できます。")
-                % {"org": cast.organization.name, "choice": cast.get_choice_display()},
+                % {"org": cast.organization.label, "choice": cast.get_choice_display()},
             )
             return redirect(round_)
     return render(

@@ -513,7 +513,7 @@ def adoption(request: HttpRequest) -> HttpResponse:
     national = {s: sum(c.get(s, 0) for c in by_prefecture.values()) for s in statuses}
     national_url = f"{reverse('progress:adoption')}?{urlencode({'policy': policy.pk})}"
     scope_counts = by_prefecture.get(prefecture.pk, {}) if prefecture else national
-    scope_name = prefecture.name if prefecture else _("全国")
+    scope_name = prefecture.label if prefecture else _("全国")
 
     page = None
     if prefecture or status_filter:
@@ -605,7 +605,7 @@ def adoption_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("%(organization)sの「%(policy)s」の導入状況を「%(status)s」にしました。")
-                % {"organization": organization.name, "policy": adoption_row.policy.title, "status": changed.get_status_display()},
+                % {"organization": organization.label, "policy": adoption_row.policy.title, "status": changed.get_status_display()},
             )
             return redirect(back)
     history = list(adoption_row.changes.select_related("changed_by").order_by("-changed_at", "-pk")[:20])
@@ -773,7 +773,7 @@ def measure_new(request: HttpRequest) -> HttpResponse:
         else:
             fmt = _("Y年n月j日")
             text = _("%(ministry)sに措置を依頼しました。回答期限は%(due)sです。") % {
-                "ministry": measure.ministry.name, "due": date_format(measure.due_date, fmt),
+                "ministry": measure.ministry.label, "due": date_format(measure.due_date, fmt),
             }
             if measure.due_date != data["due_date"]:
                 text += _("（指定された%(requested)sは行政機関の休日のため、翌開庁日に変更しました。）") % {

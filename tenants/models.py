@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tenants.codes import (
@@ -115,6 +116,14 @@ class Organization(models.Model):
         indexes = [models.Index(fields=["kind", "code"], name="organization_kind_code")]
 
     def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name people read: the English name on English pages (where the reference data
+        has one), else the Japanese name. The API's `name` stays the Japanese name."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
         return self.name
 
     def save(self, *args, **kwargs) -> None:

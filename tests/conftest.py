@@ -50,6 +50,18 @@ def world(transactional_db):
         load_world()
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in Japanese: a page asked for in English activates English for the
+    thread (LocaleMiddleware does not deactivate it), which would leak into the next test."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def demo_password(settings) -> str:
     return settings.DEMO_PASSWORD

@@ -162,7 +162,7 @@ def prefecture(request: HttpRequest, code: str) -> HttpResponse:
         row["label"] = labels.get(row["status"], row["status"])
     return render(request, "dashboards/prefecture.html", {
         "policy": policy, "prefecture": pref, "data": data,
-        "bar": adoption_bar(data["summary"]["counts"], pref.name),
+        "bar": adoption_bar(data["summary"]["counts"], pref.label),
         "own_ids": access_for(request.user).local_government_ids,
         "query": urlencode({"policy": policy.pk}),
     })
