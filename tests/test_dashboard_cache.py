@@ -64,3 +64,17 @@ def test_each_viewer_gets_their_own_body(api, cached):
     assert api("secretariat").get(f"{BASE}adoption/?group_by=policy").json() == secretariat
     assert api("chijikai").get(f"{BASE}costs/").status_code == 200
     assert api("sapporo").get(f"{BASE}costs/").status_code == 404
+
+
+def test_json_is_kept_rendered_and_the_browsable_api_still_renders(api, cached):
+    client = api("secretariat")
+    url = f"{BASE}summary/"
+    first, second = client.get(url), client.get(url)
+    assert first.content == second.content
+    assert first["Content-Type"] == "application/json"
+    assert first["ETag"] == second["ETag"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    browsable = client.get(url, HTTP_ACCEPT="text/html")
+    assert browsable.status_code == 200 and browsable["Content-Type"].startswith("text/html")
+    indented = client.get(url, HTTP_ACCEPT="application/json; indent=2")
+    assert indented.json() == first.json() and indented.content != first.content

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -214,18 +215,18 @@ class ConditionalView(APIView):
     the database): a body is a function of that key, so a cached one is never stale — a
     rebuild of the figures bumps a stamp, and the next request builds again."""
 
-    @staticmethod
-    def body(key: str, found: list, build) -> dict:
+    def cached(self, key: str, found: list, make):
+        """What `make()` gives, from the cache when it was made before for this key."""
         seconds = settings.DASHBOARD_CACHE_SECONDS
         if not seconds:
-            return build()
+            return make()
         identity = json.dumps([key, [s.updated_at.isoformat() for s in found], connection.settings_dict["NAME"]])
         cache_key = "dashboards:body:" + hashlib.sha256(identity.encode()).hexdigest()
-        body = cache.get(cache_key)
-        if body is None:
-            body = build()
-            cache.set(cache_key, body, seconds)
-        return body
+        value = cache.get(cache_key)
+        if value is None:
+            value = make()
+            cache.set(cache_key, value, seconds)
+        return value
 
     def respond(self, request, scopes: list[str], build, extra: object = None):
         found = queries.stamps(*scopes)
@@ -237,14 +238,24 @@ class ConditionalView(APIView):
         etag = '"%s"' % hashlib.sha256(key.encode()).hexdigest()[:40]
         updated = max(s.updated_at for s in found)
         not_modified = get_conditional_response(request._request, etag=etag, last_modified=int(updated.timestamp()))
+        renderer = request.accepted_renderer
         if not_modified is not None:
             response: HttpResponse = not_modified
+        elif isinstance(renderer, JSONRenderer) and not isinstance(renderer, BrowsableAPIRenderer):
+            # JSON (what programs ask for): the rendered bytes are what is kept, so a body
+            # served from the cache is neither built nor rendered again.
+            media_type = request.accepted_media_type
+            content = self.cached(
+                json.dumps([key, media_type]), found,
+                lambda: renderer.render({"updated_at": updated} | build(), media_type, self.get_renderer_context()),
+            )
+            response = HttpResponse(content, content_type=renderer.media_type)
         else:
-            response = Response({"updated_at": updated} | self.body(key, found, build))
+            response = Response({"updated_at": updated} | self.cached(key, found, build))
         response["ETag"] = etag
         response["Last-Modified"] = http_date(updated.timestamp())
         response["Cache-Control"] = "private, no-cache"
-        patch_vary_headers(response, ["Accept-Language", "Authorization", "Cookie"])
+        patch_vary_headers(response, ["Accept", "Accept-Language", "Authorization", "Cookie"])
         return response
 
 
