@@ -73,6 +73,14 @@ class Access:
         )
 
 
+def preload_seats(user, seats) -> None:
+    """Give `user` its seats already read (e.g. in the query that authenticated it), so
+    access_for() answers without a query of its own."""
+    access = Access(user)
+    access.__dict__["seats"] = tuple(Seat(*seat) for seat in seats)
+    user._council_access = access
+
+
 def access_for(user) -> Access:
     """The user's Access, cached on the user object for the length of a request."""
     if user is None:

@@ -91,3 +91,32 @@ def test_the_docs_page_serves_swagger_ui_from_our_own_static_files(client, demo_
     html = response.content.decode()
     assert "swagger-ui" in html
     assert "cdn" not in html.lower()
+
+
+def test_a_token_of_a_user_made_inactive_is_refused(api, user):
+    client = api("sapporo")
+    assert client.get("/api/v1/policies/").status_code == 200
+    sapporo = user("sapporo")
+    sapporo.is_active = False
+    sapporo.save()
+    response = client.get("/api/v1/policies/")
+    assert response.status_code == 401
+    assert "detail" in response.json()
+
+
+def test_the_token_query_brings_the_users_seats(api, user):
+    """One query authenticates and says what the user is: the seats read with the token are
+    the user's memberships, so what each role may see is unchanged."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tenants.access import access_for
+    from tenants.models import Membership
+
+    client = api("soumu")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/organizations/?code=soumu").status_code == 200
+    assert not any("tenants_membership" in q["sql"] and "authtoken_token" not in q["sql"] for q in queries.captured_queries)
+    soumu = user("soumu")
+    expected = set(Membership.objects.filter(user=soumu).values_list("organization_id", "organization__kind", "role"))
+    assert {(s.organization_id, s.kind, s.role) for s in access_for(soumu).seats} == expected
