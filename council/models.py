@@ -65,7 +65,10 @@ from council.meetings.models import (  # noqa: E402
     Decision,
     Meeting,
     MeetingAttendee,
+    MeetingNotice,
     MeetingPdf,
 )
 
-__all__ = ["AgendaItem", "Attachment", "Decision", "Meeting", "MeetingAttendee", "MeetingPdf", "TransitionLog"]
+__all__ = [
+    "AgendaItem", "Attachment", "Decision", "Meeting", "MeetingAttendee", "MeetingNotice", "MeetingPdf", "TransitionLog",
+]

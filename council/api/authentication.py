@@ -8,6 +8,10 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from tenants.access import preload_seats
 
+# DRF's own messages, translated by DRF's catalogue (not extracted into ours).
+INVALID_TOKEN = "Invalid token."
+INACTIVE_USER = "User inactive or deleted."
+
 
 class TokenAuthentication(DrfTokenAuthentication):
     """DRF's `Authorization: Token <key>`, with the user's seats (memberships: organization,
@@ -23,10 +27,10 @@ class TokenAuthentication(DrfTokenAuthentication):
             )
         )
         if not rows:
-            raise AuthenticationFailed(_("Invalid token."))
+            raise AuthenticationFailed(_(INVALID_TOKEN))
         user = rows[0].user
         if not user.is_active:
-            raise AuthenticationFailed(_("User inactive or deleted."))
+            raise AuthenticationFailed(_(INACTIVE_USER))
         preload_seats(
             user, [(r.seat_organization, r.seat_kind, r.seat_role) for r in rows if r.seat_organization is not None]
         )

@@ -48,6 +48,7 @@ EXCLUDED = frozenset({
     "progress.reminder",
     "progress.progressdocument",
     "council.meetingpdf",
+    "council.meetingnotice",
     "council.transitionlog",  # recorded as "transition" events of its subject instead
 })
 # Values that say nothing an event does not already say: the login event records a login.

@@ -133,8 +133,17 @@ def save_minutes(meeting: Meeting, by, minutes: str) -> Meeting:
 
 
 def move_meeting(meeting: Meeting, by, to: str, *, comment: str = "") -> Meeting:
-    """Announce (scheduled), hold, publish the minutes of, or cancel a meeting."""
-    return meeting.transition(to, by=by, comment=comment)
+    """Announce (scheduled), hold, publish the minutes of, or cancel a meeting; announcing,
+    cancelling and publishing the minutes e-mail the attendees' organizations (after commit)."""
+    from council.meetings import tasks
+    from council.meetings.notices import FOR_STATUS
+
+    with transaction.atomic():
+        moved = meeting.transition(to, by=by, comment=comment)
+        kind = FOR_STATUS.get(moved.status)
+        if kind is not None:
+            transaction.on_commit(lambda: tasks.notify_meeting.delay(moved.pk, kind))
+    return moved
 
 
 def delete_meeting(meeting: Meeting, by) -> None:

@@ -529,3 +529,30 @@ class MeetingPdf(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting} {self.get_kind_display()} ({self.language})"
+
+
+class MeetingNotice(models.Model):
+    """An e-mail sent about a meeting to its attendees' organizations: the notice of the meeting
+    when it is announced, of its cancellation, of its published minutes. One row per meeting
+    and kind is the claim that makes each notice go out once (council/meetings/notices.py)."""
+
+    class Kind(models.TextChoices):
+        ANNOUNCED = "announced", _("開催のお知らせ")
+        CANCELLED = "cancelled", _("中止のお知らせ")
+        MINUTES = "minutes", _("議事録公開のお知らせ")
+
+    meeting = models.ForeignKey(Meeting, verbose_name=_("会議"), on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(_("種類"), max_length=10, choices=Kind.choices)
+    recipients = models.PositiveIntegerField(_("宛先の数"), default=0)
+    sent_at = models.DateTimeField(_("送信日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("会議のお知らせ")
+        verbose_name_plural = _("会議のお知らせ")
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "kind"], name="meeting_notice_once"),
+            models.CheckConstraint(condition=Q(kind__in=["announced", "cancelled", "minutes"]), name="meeting_notice_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} {self.get_kind_display()}"

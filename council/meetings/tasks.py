@@ -11,3 +11,11 @@ def render_meeting_pdf(pdf_id: int) -> bool:
     from council.meetings.pdf import run
 
     return run(pdf_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notify_meeting(meeting_id: int, kind: str) -> int:
+    """Send a meeting's notice (announced, cancelled, minutes) to its attendees, once."""
+    from council.meetings.notices import send_notice
+
+    return send_notice(meeting_id, kind)
