@@ -36,7 +36,14 @@ from rest_framework.response import Response
 
 from candidates.api import AttachmentUploadSerializer
 from council.api.filters import IdFilter, StableOrderingFilter
-from council.api.serializers import AttachmentSerializer, BlankAsNullCharField, PlainRefSerializer, UserRefSerializer
+from council.api.serializers import (
+    ORGANIZATION_REF_COLUMNS,
+    AttachmentSerializer,
+    BlankAsNullCharField,
+    PlainRefSerializer,
+    UserRefSerializer,
+    columns,
+)
 from council.api.viewsets import VisibleQuerysetMixin, refuse_unless
 from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, workflow_schema
 from policies.models import Policy
@@ -546,6 +553,16 @@ class AdoptionViewSet(
     serializer_class = AdoptionSerializer
     filterset_class = AdoptionFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "list":
+            # Only the columns a row renders (see ConsentRoundViewSet).
+            queryset = queryset.only(
+                "id", "policy", "organization", "status", "target_fiscal_year", "updated_at", "policy__id",
+                "policy__title", *columns("organization", ORGANIZATION_REF_COLUMNS),
+            )
+        return queryset
 
     # Filters the adoption tally can count, and parameters that do not change the count.
     TALLY_FILTERS = frozenset({"policy", "status", "prefecture"})

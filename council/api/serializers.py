@@ -39,6 +39,17 @@ class PlainRefSerializer(serializers.ModelSerializer):
         return data
 
 
+# The columns the references below read, for only(): a list page need not load the rest of
+# each object it points at (descriptions, bodies, JSON) only to render its id and name.
+ORGANIZATION_REF_COLUMNS = ("id", "code", "name")
+USER_REF_COLUMNS = ("id", "username", "first_name", "last_name")
+
+
+def columns(prefix: str, names) -> list[str]:
+    """`names` as only() paths under a relation (`prefix__name`)."""
+    return [f"{prefix}__{name}" for name in names]
+
+
 class UserRefSerializer(PlainRefSerializer):
     """How other resources show a person they point at."""
 
