@@ -8,6 +8,8 @@ from council import health, otp_views
 from council.dashboards import views as dashboard_views
 
 urlpatterns = [
+    # The API first: URLs are tried in order, and the pages' includes below all start at "".
+    path("api/v1/", include("council.api.urls")),
     path("", dashboard_views.dashboard, name="home"),
     path("", include("council.dashboards.urls")),
     path("healthz", health.healthz, name="healthz"),
@@ -37,7 +39,6 @@ urlpatterns = [
     path("accounts/two-factor/verify/", otp_views.verify, name="otp-verify"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("council.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The docs page is for people: send a signed-out browser to the login page, not a 401.
     # The split view serves its start-up script as a file (?script=), not inline: CSP.

@@ -1,0 +1,42 @@
+"""The Redis cache backend (council.cache) keeps one redis-py client per connection pool and
+still behaves as Django's: values, expiry, increments."""
+
+import os
+
+import pytest
+from django.core.cache import caches
+
+from council.cache import RedisCache
+
+pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (REDIS_URL), as in CI")
+
+
+@pytest.fixture
+def cache():
+    backend = RedisCache(os.environ["REDIS_URL"], {"KEY_PREFIX": "cache-backend-test"})
+    backend.clear()
+    yield backend
+    backend.clear()
+
+
+def test_one_client_serves_every_operation(cache):
+    cache.set("a", {"x": 1}, 30)
+    first = cache._cache.get_client(write=True)
+    assert cache.get("a") == {"x": 1}
+    assert cache._cache.get_client(write=True) is first
+    assert cache._cache.get_client() is first  # one server: reads use the same pool
+
+
+def test_it_behaves_as_djangos_backend(cache):
+    assert cache.add("n", 1, 30) is True
+    assert cache.add("n", 5, 30) is False
+    assert cache.incr("n") == 2
+    with pytest.raises(ValueError):
+        cache.incr("missing")
+    cache.set("gone", 1, 0)
+    assert cache.get("gone") is None
+    assert cache.get_many(["n", "missing"]) == {"n": 2}
+
+
+def test_the_project_uses_it_when_redis_is_configured():
+    assert isinstance(caches["default"], RedisCache)
