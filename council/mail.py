@@ -8,6 +8,7 @@ line); the body is the Japanese text, a separator line, then the English text.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -29,3 +30,14 @@ def render_bilingual(name: str, context: dict) -> tuple[str, str]:
     subject = " / ".join(subject for subject, _body in parts)
     body = f"\n\n{SEPARATOR}\n\n".join(body for _subject, body in parts) + "\n"
     return subject, body
+
+
+def addresses(organization_ids, roles=None) -> list[str]:
+    """The e-mail addresses of the active members of these organizations (holding one of
+    `roles`, when given), sorted, each once."""
+    # One filter(): the organization and the role must be those of the same membership.
+    seat = {"memberships__organization_id__in": organization_ids}
+    if roles is not None:
+        seat["memberships__role__in"] = roles
+    members = get_user_model().objects.filter(is_active=True, **seat)
+    return sorted(set(members.exclude(email="").values_list("email", flat=True)))

@@ -7,34 +7,18 @@ update (or a unique insert) before sending, so a task or beat that runs twice se
 from datetime import timedelta
 
 from celery import shared_task
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from council.mail import render_bilingual
+from council.mail import addresses, render_bilingual
 from policies import actions
 from policies.models import ConsentRound, ReminderLog, RoundStatus
 from tenants.models import Role
 
 REMINDERS = (("3d", timedelta(days=3)), ("1d", timedelta(days=1)))
-
-
-def _emails(organization_ids, roles) -> list[str]:
-    User = get_user_model()
-    return sorted(
-        set(
-            User.objects.filter(
-                is_active=True,
-                memberships__organization_id__in=organization_ids,
-                memberships__role__in=roles,
-            )
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-    )
 
 
 def _send(messages) -> int:
@@ -58,7 +42,7 @@ def notify_round_opened(round_id: int) -> int:
         return 0
     round_ = ConsentRound.objects.select_related("policy", "version").get(pk=round_id)
     subject, body = _round_mail("consent_opened", round_)
-    return _send([(subject, body, _emails(round_.voter_ids(), VOTER_ROLES))])
+    return _send([(subject, body, addresses(round_.voter_ids(), VOTER_ROLES))])
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -72,7 +56,7 @@ def notify_outcome(round_id: int) -> int:
     from tenants.models import Organization, OrganizationKind
 
     secretariat = Organization.objects.filter(kind=OrganizationKind.SECRETARIAT).values_list("pk", flat=True)
-    recipients = _emails([round_.policy.ministry_id], (Role.MINISTRY_OFFICER,)) + _emails(
+    recipients = addresses([round_.policy.ministry_id], (Role.MINISTRY_OFFICER,)) + addresses(
         list(secretariat), (Role.SECRETARIAT_STAFF,)
     )
     subject, body = _round_mail("consent_outcome", round_)
@@ -108,7 +92,7 @@ def send_consent_reminders() -> int:
                 if not _claim_reminder(round_, organization_id, kind, now):
                     continue  # sent, or being sent by another run inside its lease
                 subject, body = _round_mail("consent_reminder", round_)
-                sent += _send([(subject, body, _emails([organization_id], VOTER_ROLES))])
+                sent += _send([(subject, body, addresses([organization_id], VOTER_ROLES))])
                 ReminderLog.objects.filter(round=round_, organization_id=organization_id, kind=kind).update(
                     sent_at=timezone.now()
                 )

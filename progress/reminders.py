@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db.models import F, Q
 from django.utils import timezone
@@ -21,7 +20,7 @@ from django.utils.translation import pgettext_lazy
 
 from candidates.models import OPEN_STUDY_STATUSES, FeasibilityStudy
 from council import calendar
-from council.mail import render_bilingual
+from council.mail import addresses, render_bilingual
 from progress.models import OPEN_REPORT_STATUSES, MeasureRequest, MeasureStatus, ProgressReport, Reminder
 from tenants.models import Organization, OrganizationKind, Role
 
@@ -66,14 +65,6 @@ def window_for(due: date, today: date) -> Window | None:
     return None
 
 
-def _emails(organization_ids, role) -> list[str]:
-    User = get_user_model()
-    return sorted(set(
-        User.objects.filter(is_active=True, memberships__organization_id__in=organization_ids, memberships__role=role)
-        .exclude(email="").values_list("email", flat=True)
-    ))
-
-
 def _report_title(report: ProgressReport):
     return lazy(lambda: f"{report.policy.title} {report.period_label}", str)()
 
@@ -100,9 +91,9 @@ def plan_reminders(today: date | None = None) -> int:
         if window is None:
             continue
         if window.to_secretariat:
-            recipients = _emails(secretariat, Role.SECRETARIAT_STAFF)
+            recipients = addresses(secretariat, (Role.SECRETARIAT_STAFF,))
         else:
-            recipients = _emails([ministry_id], Role.MINISTRY_OFFICER)
+            recipients = addresses([ministry_id], (Role.MINISTRY_OFFICER,))
         # Rendered once, in Japanese then English, and stored: what is sent is the stored text.
         subject, body = render_bilingual(
             "due_reminder", {"kind": window.kind, "label": LABELS[subject_type], "title": title, "due": due}

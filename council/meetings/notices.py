@@ -11,11 +11,10 @@ blind-copied: the officials of one organization do not see another's addresses.
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 
-from council.mail import render_bilingual
+from council.mail import addresses, render_bilingual
 from council.meetings.models import Meeting, MeetingNotice, MeetingStatus
 
 # The notice a move of the meeting calls for.
@@ -27,12 +26,7 @@ FOR_STATUS = {
 
 
 def recipients(meeting: Meeting) -> list[str]:
-    organizations = meeting.attendees.values_list("organization_id", flat=True)
-    return sorted(set(
-        get_user_model().objects.filter(is_active=True, memberships__organization_id__in=organizations)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    ))
+    return addresses(meeting.attendees.values_list("organization_id", flat=True))
 
 
 def send_notice(meeting_id: int, kind: str) -> int:
