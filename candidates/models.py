@@ -12,14 +12,13 @@ from django.db.models import Avg, Count, ExpressionWrapper, F, FloatField, Outer
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from council import calendar
 from council.models import Attachment
 from council.workflow import TransitionNotAllowed, WorkflowModel
 from tenants.access import access_for, is_council_member, permitted_q
-from tenants.models import Organization, OrganizationKind
+from tenants.models import EnglishNamed, Organization, OrganizationKind
 
 
 class BusinessAreaQuerySet(models.QuerySet["BusinessArea"]):
@@ -30,7 +29,7 @@ class BusinessAreaQuerySet(models.QuerySet["BusinessArea"]):
         return self
 
 
-class BusinessArea(models.Model):
+class BusinessArea(EnglishNamed, models.Model):
     code = models.SlugField(_("コード"), max_length=40, unique=True)
     name = models.CharField(_("業務名"), max_length=50, unique=True)
     name_en = models.CharField(_("英語名称"), max_length=100, blank=True)
@@ -59,13 +58,6 @@ class BusinessArea(models.Model):
 
     def __str__(self) -> str:
         return self.label
-
-    @property
-    def label(self) -> str:
-        """The English name on English pages (where there is one), else the Japanese name."""
-        if self.name_en and (get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
 
     def clean(self) -> None:
         if self.owning_ministry_id and self.owning_ministry.kind != OrganizationKind.MINISTRY:

@@ -62,7 +62,18 @@ class OrganizationQuerySet(models.QuerySet["Organization"]):
         return self.filter(kind__in=LOCAL_GOVERNMENT_KINDS)
 
 
-class Organization(models.Model):
+class EnglishNamed:
+    """For a model with `name` and `name_en`: `label` (and str()) is the name people read, the
+    English name on English pages where there is one, else the Japanese name. APIs keep `name`."""
+
+    @property
+    def label(self) -> str:
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+
+class Organization(EnglishNamed, models.Model):
     kind = models.CharField(
         _("種別"),
         max_length=16,
@@ -117,14 +128,6 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.label
-
-    @property
-    def label(self) -> str:
-        """The name people read: the English name on English pages (where the reference data
-        has one), else the Japanese name. The API's `name` stays the Japanese name."""
-        if self.name_en and (get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
 
     def save(self, *args, **kwargs) -> None:
         self.name_kana = to_full_width_katakana(self.name_kana)
