@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import Count
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from council import calendar
@@ -196,12 +196,13 @@ def trend_points(statuses: dict[int, str], changes: Iterable[tuple[int, datetime
 def rebuild_adoption(policy_ids: Iterable[int] | None = None, today: date | None = None) -> int:
     """Replace the adoption figures and trend of the given policies (all when None).
 
-    Counted in the database, whatever the number of rows: adoption grouped by policy, prefecture
-    and status, and the history grouped by policy, month (Tokyo time) and the pair of statuses
-    of each change — two queries for all the policies, a few thousand rows back at national
-    scale instead of the million history rows."""
+    Counted in the database, whatever the number of rows: adoption per policy, prefecture and
+    status from the adoption tally, and the history grouped by policy, month (Tokyo time) and
+    the pair of statuses of each change — two queries for all the policies, a few thousand rows
+    back at national scale instead of the million history rows."""
     from policies.models import Policy
-    from progress.models import Adoption, AdoptionChange
+    from progress import tally
+    from progress.models import AdoptionChange, AdoptionTally
 
     today = today or calendar.today()
     with transaction.atomic():
@@ -219,12 +220,12 @@ def rebuild_adoption(policy_ids: Iterable[int] | None = None, today: date | None
         current: dict[int, Counter] = defaultdict(Counter)
         figures = []
         national: dict[int, Counter] = defaultdict(Counter)
+        # The adoption tally already counts the rows per policy, prefecture and status (kept
+        # exact by triggers in the rows' own transactions): read it instead of counting again.
         grouped = (
-            Adoption.objects.filter(policy_id__in=ids)
-            .annotate(prefecture=Coalesce("organization__parent_id", "organization_id"))
-            .values_list("policy_id", "prefecture", "status")
-            .annotate(n=Count("pk"))
-            .order_by()
+            AdoptionTally.objects.filter(policy_id__in=ids, n__gt=0)
+            .exclude(prefecture_id=tally.NATIONAL)
+            .values_list("policy_id", "prefecture_id", "status", "n")
         )
         for policy_id, prefecture, status, n in grouped:
             national[policy_id][status] += n
