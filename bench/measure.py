@@ -78,10 +78,12 @@ class Http:
         parts = urlsplit(server)
         self.host, self.port = parts.hostname, parts.port
 
-    def get(self, path: str, token: str | None = None) -> tuple[int, float, bytes]:
+    def get(self, path: str, token: str | None = None, fresh: bool = False) -> tuple[int, float, bytes]:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Token {token}"
+        if fresh:  # past the API's response cache: the answer is made again
+            headers["Cache-Control"] = "no-cache"
         started = time.perf_counter()
         connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
         try:
@@ -93,32 +95,37 @@ class Http:
         return response.status, (time.perf_counter() - started) * 1000, body
 
 
-def latency(http: Http, path: str, token: str | None, samples: int) -> dict:
-    """Median and p95 of `path`, alternating with /healthz (the floor of the same moments)."""
+def latency(http: Http, path: str, token: str | None, samples: int, fresh: bool = False) -> dict:
+    """Median and p95 of `path`, alternating with /healthz (the floor of the same moments).
+    `fresh`: every answer made again, past the API's response cache (`Cache-Control: no-cache`);
+    otherwise what a client asking again gets (from the cache, while the data is unchanged)."""
     for _ in range(2):
-        http.get(path, token)
+        http.get(path, token, fresh)
         http.get("/healthz")
     times, floor, errors = [], [], 0
     for _ in range(samples):
-        status, ms, _ = http.get(path, token)
+        status, ms, _ = http.get(path, token, fresh)
         errors += status != 200
         times.append(ms)
         floor.append(http.get("/healthz")[1])
     median, floor_median = statistics.median(times), statistics.median(floor)
+    prefix = "fresh_" if fresh else ""
     return {
-        "median_ms": round(median, 2), "p95_ms": round(percentile(times, 0.95), 2),
-        "floor_median_ms": round(floor_median, 2), "ratio": round(median / floor_median, 2), "errors": errors,
+        f"{prefix}median_ms": round(median, 2), f"{prefix}p95_ms": round(percentile(times, 0.95), 2),
+        f"{prefix}floor_median_ms": round(floor_median, 2), f"{prefix}ratio": round(median / floor_median, 2),
+        f"{prefix}errors": errors,
     }
 
 
 # --- Load -----------------------------------------------------------------------------------------
 
 
-def wrk(server: str, seconds: int, connections: int, requests_file: Path | None = None, path: str = "/healthz") -> dict:
+def wrk(server: str, seconds: int, connections: int, requests_file: Path | None = None, path: str = "/healthz",
+        fresh: bool = False) -> dict:
     script = BENCH_DIR / "mixed.lua"
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
     if requests_file is not None:
-        command += ["-s", str(script), server + "/", "--", str(requests_file)]
+        command += ["-s", str(script), server + "/", "--", str(requests_file)] + (["fresh"] if fresh else [])
     else:
         command += ["-s", str(BENCH_DIR / "plain.lua"), server + path]
     before = loadavg()
@@ -281,8 +288,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     setup_django()
+    from django.conf import settings
     from django.db import connection
 
+    # In-process counts are of the view's own queries: the response cache (which gunicorn
+    # keeps on) would answer the second request with one query, the snapshot.
+    settings.API_RESPONSE_CACHE_SECONDS = 0
     from bench.endpoints import discover
     from policies.models import Policy
 
@@ -322,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     for username, rows in found.items():
         for row in rows:
             row.update(latency(http, row["path"], token_of[username], args.samples))
+            row.update(latency(http, row["path"], token_of[username], args.samples, fresh=True))
         result["endpoints"][username] = rows
     healthz = [http.get("/healthz")[1] for _ in range(args.samples * 3)]
     result["floor"] = {"median_ms": round(statistics.median(healthz), 2), "p95_ms": round(percentile(healthz, 0.95), 2)}
@@ -336,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     result["load"] = {
         "healthz": wrk(args.server, args.floor_seconds, args.connections),
         "mixed": wrk(args.server, args.load_seconds, args.connections, requests_file=requests_file),
+        "mixed_fresh": wrk(args.server, args.load_seconds, args.connections, requests_file=requests_file, fresh=True),
     }
     requests_file.unlink()
     print(f"  load measured ({time.time() - started:.0f} s)", flush=True)

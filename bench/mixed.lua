@@ -1,14 +1,18 @@
 -- wrk: mixed authenticated REST reads. The file given after `--` holds one request a line:
 -- path<TAB>token. Each thread walks it from its own offset; any status but 200 is an error.
+-- A second argument "fresh" sends `Cache-Control: no-cache`: every answer is made again, past
+-- the API's response cache.
 local requests = {}
 local counter = 0
 local bad = 0
 
 init = function(args)
+  local fresh = args[2] == "fresh"
   for line in io.lines(args[1]) do
     local path, token = line:match("^(.-)\t(.*)$")
-    requests[#requests + 1] = wrk.format("GET", path, {
-      ["Authorization"] = "Token " .. token, ["Accept"] = "application/json" })
+    local headers = { ["Authorization"] = "Token " .. token, ["Accept"] = "application/json" }
+    if fresh then headers["Cache-Control"] = "no-cache" end
+    requests[#requests + 1] = wrk.format("GET", path, headers)
   end
   counter = math.random(#requests)
 end

@@ -72,6 +72,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Inside CSPMiddleware, so the sandbox policy it gives downloads is the one that stays.
     "council.security.DownloadHeadersMiddleware",
+    # Token-authenticated API GETs answered from the cache skip everything below
+    # (council/api/response_cache.py); everything above still applies to them.
+    "council.api.response_cache.ResponseCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -145,6 +148,24 @@ else:
 # Built dashboard bodies are cached under their ETag's key (council/dashboards/api.py), for
 # this long at most; 0 switches the cache off.
 DASHBOARD_CACHE_SECONDS: int = env.int("DASHBOARD_CACHE_SECONDS", default=3600)
+# Token-authenticated API GETs are answered from the cache while the database's snapshot is
+# unchanged (council/api/response_cache.py), for this long at most; 0 switches it off.
+API_RESPONSE_CACHE_SECONDS: int = env.int("API_RESPONSE_CACHE_SECONDS", default=300)
+
+
+def _code_release() -> str:
+    """The newest modification time of the project's code and templates: a new deployment
+    (or an edited file in development) names a new release."""
+    newest = 0.0
+    for top in ("council", "candidates", "policies", "progress", "tenants", "templates"):
+        for path in (BASE_DIR / top).rglob("*"):
+            if path.suffix in (".py", ".html", ".txt"):
+                newest = max(newest, path.stat().st_mtime)
+    return f"{newest:.0f}"
+
+
+# Names the code in cache keys, so that a deployment never serves answers the old code made.
+RELEASE: str = env.str("RELEASE", default="") or _code_release()
 
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

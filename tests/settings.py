@@ -31,3 +31,17 @@ REST_FRAMEWORK = {  # noqa: F405
 # tell one test's data from the next one's: the dashboards' body cache is off, except in the
 # tests of that cache (tests/test_dashboard_cache.py).
 DASHBOARD_CACHE_SECONDS = 0
+# The API's response cache is off too (most tests run in a transaction, where it stands aside
+# anyway); tests/test_response_cache.py switches it on.
+API_RESPONSE_CACHE_SECONDS = 0
+
+# Each pytest-xdist worker keeps its cache in a Redis database of its own: a test's
+# cache.clear() (FLUSHDB) must not empty the cache under another worker's test.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if CACHES["default"]["BACKEND"] == "council.cache.RedisCache" and _worker.startswith("gw"):  # noqa: F405
+    from urllib.parse import urlsplit, urlunsplit
+
+    _url = urlsplit(CACHES["default"]["LOCATION"])  # noqa: F405
+    _base = int(_url.path.strip("/") or 0)
+    _db = (_base + 8 + int(_worker[2:])) % 16
+    CACHES["default"]["LOCATION"] = urlunsplit(_url._replace(path=f"/{_db}"))  # noqa: F405

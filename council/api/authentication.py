@@ -18,6 +18,14 @@ class TokenAuthentication(DrfTokenAuthentication):
     its kind, role) read in the same query as the token and the user, so that no request pays
     a second query to learn what its user may see."""
 
+    def authenticate(self, request):
+        found = super().authenticate(request)
+        if found is not None:
+            # Read by the response cache (council/api/response_cache.py): this answer was
+            # given to this token's user.
+            request._request.api_token_user_id = found[0].pk
+        return found
+
     def authenticate_credentials(self, key):
         rows = list(
             self.get_model().objects.filter(key=key).select_related("user").annotate(

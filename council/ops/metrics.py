@@ -37,6 +37,16 @@ HTTP_LATENCY = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 
+API_RESPONSE_CACHE = Counter(
+    "council_api_response_cache",
+    "Token-authenticated API GETs looked up in the response cache, by outcome (hit or miss).",
+    ["outcome"],
+)
+
+
+def observe_response_cache(hit: bool) -> None:
+    API_RESPONSE_CACHE.labels("hit" if hit else "miss").inc()
+
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     method = method if method in KNOWN_METHODS else "other"  # labels stay a small, fixed set

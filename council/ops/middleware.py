@@ -17,6 +17,8 @@ access_logger = logging.getLogger("council.access")
 def _route(request: HttpRequest) -> str:
     """The URL pattern's name (e.g. "progress:report-detail"): a bounded label, unlike the path."""
     match = getattr(request, "resolver_match", None)
+    if match is None and getattr(request, "cached_route", None):
+        return request.cached_route  # answered from the API's response cache, unresolved
     if match is not None:
         return match.view_name or match.route or "<unnamed>"
     if settings.STATIC_URL and request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
@@ -25,6 +27,8 @@ def _route(request: HttpRequest) -> str:
 
 
 def _user_id(request: HttpRequest) -> int | None:
+    if getattr(request, "cached_user_id", None) is not None:
+        return request.cached_user_id  # answered from the API's response cache
     user = getattr(request, "user", None)  # absent when a middleware before auth answered
     try:
         return user.pk if user is not None and user.is_authenticated else None

@@ -1,0 +1,167 @@
+"""A cache of the REST API's JSON answers to token-authenticated GETs, keyed on the database's
+visibility snapshot, so that a cached answer is never stale.
+
+REST clients (dashboards, municipal systems syncing adoption, the prefectures' portals) ask
+for the same pages again and again while the data they read changes a few times an hour. An
+answer is a function of
+
+- the request: the token, the path with its query, the host and scheme (pagination links are
+  absolute), the accepted type and language (header and language cookie);
+- the data the view read: every row visible to its queries; and
+- the date in Tokyo (overdue flags compare due dates with today), and the code (``RELEASE``).
+
+The data is named by PostgreSQL's ``pg_current_snapshot()`` — ``xmin:xmax:in-progress xids``,
+which says exactly which transactions are visible. Any transaction that wrote anything and
+committed (or rolled back) changes it, so no trigger or signal has to be kept in step with the
+models: queryset updates, raw SQL, COPY and the admin all count. The snapshot is read before
+the view runs; the view's queries see that state or a later one, so an answer stored under a
+snapshot is never older than the snapshot, and once a write commits no request reads that
+snapshot again.
+
+What is cached: GET requests with ``Authorization: Token …``, without conditional headers,
+answered 200 with JSON by a DRF view that authenticated them by that token
+(``council.api.authentication`` marks the request), set no cookie, counts requests with the
+default throttles and did not opt out (``response_cache = False`` on the view). A request inside a transaction that
+may have written (a test's transaction, for one) is never served from or stored in the cache,
+since its own writes do not show in the snapshot.
+
+A hit skips sessions, authentication, the view and its queries: one query (the snapshot) and
+two cache operations (the answer, and the user's rate count, which still applies: over the
+rate, the request goes the whole way and gets its 429). ``Cache-Control: no-cache`` in the
+request makes the answer again (and stores it). PostgreSQL only; with SQLite (development)
+requests pass straight through. ``API_RESPONSE_CACHE_SECONDS`` bounds an entry's life (0 turns
+the cache off).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
+from rest_framework.settings import api_settings
+
+from council import calendar
+from council.ops import metrics
+
+PREFIX = "api-response:"
+CONDITIONAL_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+
+
+def seconds() -> int:
+    return getattr(settings, "API_RESPONSE_CACHE_SECONDS", 0)
+
+
+def _token(request: HttpRequest) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not header.startswith("Token "):
+        return None
+    key = header[len("Token ") :].strip()
+    return key or None
+
+
+def snapshot() -> str | None:
+    """The visibility snapshot the next statement of this connection would see, or None when
+    it cannot tell (not PostgreSQL, inside a transaction, the database unreachable)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_snapshot()::text")
+            return cursor.fetchone()[0]
+    except DatabaseError:
+        return None  # the view will answer (most likely with the same error) as usual
+
+
+def request_key(request: HttpRequest, token: str, state: str) -> str:
+    meta = request.META
+    parts = (
+        getattr(settings, "RELEASE", ""),
+        settings.DATABASES["default"].get("NAME") or "",
+        state,
+        calendar.today().isoformat(),
+        token,
+        request.get_full_path(),
+        meta.get("HTTP_HOST", ""),
+        meta.get("SERVER_NAME", ""),
+        "https" if request.is_secure() else "http",
+        meta.get("HTTP_ACCEPT", ""),
+        meta.get("HTTP_ACCEPT_LANGUAGE", ""),
+        request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, ""),
+    )
+    return PREFIX + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _within_rate(user_id: int) -> bool:
+    """The default throttles, counted for this request as DRF would count it."""
+    fake = SimpleNamespace(user=SimpleNamespace(pk=user_id, is_authenticated=True), META={})
+    for throttle in _default_throttles():
+        if not throttle().allow_request(fake, None):
+            return False
+    return True
+
+
+def _default_throttles() -> list[type]:
+    return [import_string(p) if isinstance(p, str) else p for p in api_settings.DEFAULT_THROTTLE_CLASSES]
+
+
+def _cacheable(request: HttpRequest, response: HttpResponse) -> int | None:
+    """The user id to store with the answer, or None when it must not be stored."""
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return None
+    if not response.get("Content-Type", "").startswith("application/json"):
+        return None
+    user_id = getattr(request, "api_token_user_id", None)  # set by council.api.authentication
+    match = getattr(request, "resolver_match", None)
+    view = getattr(getattr(match, "func", None), "cls", None)  # DRF's as_view() keeps the class
+    if user_id is None or view is None or not getattr(view, "response_cache", True):
+        return None
+    # Views with throttles of their own would be counted differently on a hit.
+    if list(view.throttle_classes) != _default_throttles():
+        return None
+    return user_id
+
+
+class ResponseCacheMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        ttl = seconds()
+        api = ttl > 0 and request.method == "GET" and request.path_info.startswith("/api/")
+        token = _token(request) if api else None
+        if token is None or any(h in request.META for h in CONDITIONAL_HEADERS):
+            return self.get_response(request)
+        state = snapshot()
+        if state is None:
+            return self.get_response(request)
+        key = request_key(request, token, state)
+        if "no-cache" not in request.META.get("HTTP_CACHE_CONTROL", ""):
+            entry = cache.get(key)
+            if entry is not None and _within_rate(entry["user"]):
+                metrics.observe_response_cache(True)
+                request.cached_route, request.cached_user_id = entry["route"], entry["user"]
+                response = HttpResponse(entry["body"], status=200)
+                for name, value in entry["headers"]:
+                    response.headers[name] = value
+                return response
+        metrics.observe_response_cache(False)
+        response = self.get_response(request)
+        user_id = _cacheable(request, response)
+        if user_id is not None and not connection.in_atomic_block:
+            match = getattr(request, "resolver_match", None)
+            cache.set(
+                key,
+                {
+                    "body": response.content,
+                    "headers": list(response.headers.items()),
+                    "user": user_id,
+                    "route": (match.view_name if match else None) or "<unnamed>",
+                },
+                ttl,
+            )
+        return response
