@@ -120,3 +120,29 @@ def test_the_token_query_brings_the_users_seats(api, user):
     soumu = user("soumu")
     expected = set(Membership.objects.filter(user=soumu).values_list("organization_id", "organization__kind", "role"))
     assert {(s.organization_id, s.kind, s.role) for s in access_for(soumu).seats} == expected
+
+
+@pytest.mark.parametrize("username", ["soumu", "sapporo", "secretariat"])
+def test_the_token_statement_reads_what_the_orm_reads(user, username):
+    """On PostgreSQL the token, its user and the seats come from one statement written from
+    the models' metadata; it gives the same user, token and seats as the ORM's query."""
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    from council.api.authentication import TokenAuthentication
+    from tenants.models import Membership, Organization
+
+    account = user(username)
+    if username == "soumu":  # a second seat, so the statement's rows multiply
+        Membership.objects.create(user=account, organization=Organization.objects.get(code="011002"), role="local_official")
+    key = Token.objects.get_or_create(user=account)[0].key
+    auth = TokenAuthentication()
+    token, found, seats = auth._read(key) if connection.vendor == "postgresql" else auth._read_with_orm(key)
+    orm_token, orm_user, orm_seats = auth._read_with_orm(key)
+    assert token.pk == orm_token.pk and token.user_id == orm_user.pk and token.created == orm_token.created
+    for field in type(found)._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(orm_user, field.attname), field.attname
+    assert sorted(map(tuple, seats)) == sorted(map(tuple, orm_seats))
+    assert len(seats) == Membership.objects.filter(user=account).count()
+    if connection.vendor == "postgresql":
+        assert auth._read("no-such-token") == (None, None, [])
