@@ -121,6 +121,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # does not leave broken connections behind.
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Parameters bound by the server, so that psycopg prepares a statement the connection has
+    # run DB_PREPARE_THRESHOLD times: PostgreSQL then parses it once and may keep its plan
+    # (planning a page's joins cost more than running them). Behind PgBouncer in transaction
+    # mode, set DB_SERVER_SIDE_BINDING=false.
+    if env.bool("DB_SERVER_SIDE_BINDING", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=env.int("DB_PREPARE_THRESHOLD", default=5)
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, Celery broker and result backend ------------------------------------

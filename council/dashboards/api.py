@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 from council.dashboards import queries
 from council.dashboards.aggregates import ADOPTION, COST, SUMMARY, adoption_scope
 from policies.models import Policy
-from tenants.access import access_for, is_council_member
+from tenants.access import access_for
 from tenants.models import Organization, OrganizationKind
 
 # --- Query parameters ---------------------------------------------------------------------------
@@ -342,7 +342,5 @@ class CostView(ConditionalView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        # Cost figures come from feasibility studies' details, which are for council members
-        # (candidates.FeasibilityStudy.may_see_details): for anyone else the resource is not there.
-        if not is_council_member(request.user):
-            raise NotFound
+        if not queries.may_see_costs(request.user):
+            raise NotFound  # not for this user: the resource is not there

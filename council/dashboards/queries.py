@@ -164,6 +164,24 @@ def adoption_trend(policy_id: int, fiscal_year: int | None = None) -> list[dict]
     return [{"month": m.strftime("%Y-%m")} | _adoption_row(_status_counts(pairs)) for m, pairs in months.items()]
 
 
+def may_see_costs(user) -> bool:
+    """Cost figures come from feasibility studies' details, which only council members may see
+    (candidates.FeasibilityStudy.may_see_details): to anyone else they are not there — on the
+    dashboard, the costs page, its export and the REST dashboard alike."""
+    from tenants.access import is_council_member
+
+    return is_council_member(user)
+
+
+def costs_for(user, filters: Filters) -> dict | None:
+    """The costs of the policies `user` may see, or None when costs are not for them."""
+    from policies.models import Policy
+
+    if not may_see_costs(user):
+        return None
+    return costs(Policy.objects.visible_to(user), filters)
+
+
 def costs(policies: QuerySet, filters: Filters) -> dict:
     """One row per policy and the totals: initial and annual cost split by payer, and the staff
     hours saved per year (at full adoption, and now)."""

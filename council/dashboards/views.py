@@ -22,7 +22,7 @@ from council.dashboards.forms import DashboardFilterForm
 from council.japanmap import render_map
 from policies.models import Policy, PolicyStatus
 from progress.charts import adoption_bar
-from tenants.access import access_for, is_council_member
+from tenants.access import access_for
 from tenants.models import Membership, Organization, OrganizationKind
 
 LIST_LIMIT = 8
@@ -117,8 +117,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         trend = {"chart": charts.trend_chart(points), "points": points[-12:]}
     policy_rows = queries.adoption_by_policy(Policy.objects.filter(pk__in=[p.pk for p in ctx["policies"]]))
     access = access_for(request.user)
-    member = is_council_member(request.user)
-    costs = queries.costs(Policy.objects.visible_to(request.user), filters) if member else None
+    costs = queries.costs_for(request.user, filters)
     return render(request, "dashboards/dashboard.html", ctx | _attention(request.user, filters) | {
         "stages": _stages(summary),
         "summary": summary,
@@ -136,11 +135,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _require_council_member(request: HttpRequest) -> None:
-    """Cost figures come from feasibility studies' details, which only council members may
-    see (candidates.FeasibilityStudy.may_see_details): to anyone else the page is not there."""
-    if not is_council_member(request.user):
-        raise Http404
+def _require_costs(request: HttpRequest) -> None:
+    if not queries.may_see_costs(request.user):
+        raise Http404  # not for this user: the page is not there
 
 
 def _visible_policy(request: HttpRequest) -> Policy:
@@ -171,9 +168,9 @@ def prefecture(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_GET
 def costs(request: HttpRequest) -> HttpResponse:
-    _require_council_member(request)
+    _require_costs(request)
     ctx = _context(request)
-    data = queries.costs(Policy.objects.visible_to(request.user), ctx["filters"])
+    data = queries.costs_for(request.user, ctx["filters"])
     labels = tables.payer_labels()
     return render(request, "dashboards/costs.html", ctx | {
         "data": data,
@@ -198,8 +195,8 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     elif table == "adoption-policies":
         result = tables.policies_table(queries.adoption_by_policy(Policy.objects.filter(pk__in=[p.pk for p in ctx["policies"]])))
     elif table == "costs":
-        _require_council_member(request)
-        result = tables.costs_table(queries.costs(Policy.objects.visible_to(request.user), filters))
+        _require_costs(request)
+        result = tables.costs_table(queries.costs_for(request.user, filters))
     else:
         policy = _visible_policy(request)
         if table == "adoption-prefectures":
