@@ -125,14 +125,19 @@ class _WindowCount:
         window = int(now // self.duration)
         self.window_end = (window + 1) * self.duration
         key = f"{ident}:{window}"
+        return self.count(key, self.duration + 1) <= self.num_requests
+
+    def count(self, key: str, timeout: int) -> int:
+        from council.cache import RedisCache
+
+        if isinstance(self.cache, RedisCache):
+            return self.cache.incr_window(key, timeout)  # one round trip
         try:
-            count = self.cache.incr(key)
+            return self.cache.incr(key)
         except ValueError:  # the window's first request (or its key just expired)
-            if self.cache.add(key, 1, self.duration + 1):
-                count = 1
-            else:
-                count = self.cache.incr(key)
-        return count <= self.num_requests
+            if self.cache.add(key, 1, timeout):
+                return 1
+            return self.cache.incr(key)
 
     def wait(self) -> float:
         return max(1.0, self.window_end - self.timer())

@@ -40,3 +40,15 @@ def test_it_behaves_as_djangos_backend(cache):
 
 def test_the_project_uses_it_when_redis_is_configured():
     assert isinstance(caches["default"], RedisCache)
+
+
+def test_a_window_counter_counts_and_expires(cache):
+    assert cache.incr_window("w", 30) == 1
+    assert cache.incr_window("w", 30) == 2
+    assert cache.get("w") == 2  # an int, readable by Django's get and incr alike
+    assert cache.incr("w") == 3
+    client = cache._cache.get_client(write=True)
+    ttl = client.ttl(cache.make_and_validate_key("w"))
+    assert 0 < ttl <= 30
+    cache.incr_window("w", 300)  # a later count does not extend the window
+    assert client.ttl(cache.make_and_validate_key("w")) <= 30
