@@ -100,6 +100,23 @@ def test_any_committed_write_is_seen_by_the_next_request(on, api, write):
     assert queries > 1
 
 
+def cached_answers() -> int:
+    """How many answers the cache holds."""
+    backend = cache._cache
+    if hasattr(backend, "get_client"):  # Redis
+        return len(backend.get_client().keys("*api-response:*"))
+    return sum("api-response:" in key for key in backend)  # local memory
+
+
+def test_one_answer_is_kept_per_token_and_request_however_often_the_data_changes(on, api):
+    client = api("secretariat")
+    url = org_url()
+    for name in ("札幌市（一）", "札幌市（二）", "札幌市（三）"):
+        Organization.objects.filter(code=SAPPORO).update(name=name)
+        assert get(client, url)[0].json()["name"] == name
+    assert cached_answers() == 1
+
+
 def test_a_write_to_an_unrelated_table_also_starts_afresh(on, api):
     """The snapshot names every committed transaction: correct, if not the most economical."""
     client = api("secretariat")

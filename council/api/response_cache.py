@@ -11,12 +11,14 @@ answer is a function of
 - the date in Tokyo (overdue flags compare due dates with today), and the code (``RELEASE``).
 
 The data is named by PostgreSQL's ``pg_current_snapshot()`` — ``xmin:xmax:in-progress xids``,
-which says exactly which transactions are visible. Any transaction that wrote anything and
+which says exactly which transactions are visible; an answer is kept with the snapshot it was
+made under and given only while the snapshot is the same. Any transaction that wrote anything and
 committed (or rolled back) changes it, so no trigger or signal has to be kept in step with the
 models: queryset updates, raw SQL, COPY and the admin all count. The snapshot is read before
 the view runs; the view's queries see that state or a later one, so an answer stored under a
 snapshot is never older than the snapshot, and once a write commits no request reads that
-snapshot again.
+snapshot again. One answer is kept per token and request (a newer one replaces it), so frequent
+writes do not fill the cache with answers no one can be given.
 
 What is cached: GET requests with ``Authorization: Token …``, without conditional headers,
 answered 200 with JSON by a DRF view that authenticated them by that token
@@ -77,12 +79,14 @@ def snapshot() -> str | None:
         return None  # the view will answer (most likely with the same error) as usual
 
 
-def request_key(request: HttpRequest, token: str, state: str) -> str:
+def request_key(request: HttpRequest, token: str) -> str:
+    """The request's slot in the cache: one answer per token and request, overwritten when the
+    data changes (the answer carries its snapshot), so the cache holds at most one answer per
+    token and URL however often the data changes."""
     meta = request.META
     parts = (
         getattr(settings, "RELEASE", ""),
         settings.DATABASES["default"].get("NAME") or "",
-        state,
         calendar.today().isoformat(),
         token,
         request.get_full_path(),
@@ -139,10 +143,10 @@ class ResponseCacheMiddleware:
         state = snapshot()
         if state is None:
             return self.get_response(request)
-        key = request_key(request, token, state)
+        key = request_key(request, token)
         if "no-cache" not in request.META.get("HTTP_CACHE_CONTROL", ""):
             entry = cache.get(key)
-            if entry is not None and _within_rate(entry["user"]):
+            if entry is not None and entry["state"] == state and _within_rate(entry["user"]):
                 metrics.observe_response_cache(True)
                 request.cached_route, request.cached_user_id = entry["route"], entry["user"]
                 response = HttpResponse(entry["body"], status=200)
@@ -157,6 +161,7 @@ class ResponseCacheMiddleware:
             cache.set(
                 key,
                 {
+                    "state": state,
                     "body": response.content,
                     "headers": list(response.headers.items()),
                     "user": user_id,
