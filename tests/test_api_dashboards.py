@@ -194,3 +194,39 @@ def test_schema_documents_the_dashboards(api, db):
         assert f"/api/v1/dashboards/{path}" in schema["paths"]
     params = {p["name"] for p in schema["paths"]["/api/v1/dashboards/adoption/"]["get"]["parameters"]}
     assert {"policy", "group_by", "prefecture"} <= params
+
+
+def test_costs_come_in_pages_with_totals_over_all_of_them(api, world):
+    client = api("secretariat")
+    everything = client.get(BASE + "costs/?page_size=500").json()
+    rows = everything["results"]
+    assert everything["count"] == len(rows) >= 2  # the consented policy and the submitted draft
+    assert everything["next"] is None and everything["previous"] is None
+    for key in ("cost_initial_yen", "cost_annual_yen", "staff_hours_full", "staff_hours_current"):
+        assert everything["totals"][key] == sum(row[key] for row in rows), key
+    for phase in ("initial_split", "annual_split"):
+        for payer, total in everything["totals"][phase].items():
+            assert total == sum(row[phase][payer] for row in rows), (phase, payer)
+
+    walked, url = [], BASE + "costs/?page_size=1"
+    while url:
+        page = client.get(url).json()
+        assert page["totals"] == everything["totals"] and page["count"] == len(rows)
+        assert len(page["results"]) == 1
+        walked += page["results"]
+        url = page["next"]
+    assert walked == rows
+    last = client.get(BASE + f"costs/?page_size=1&page={len(rows)}").json()
+    assert last["next"] is None
+    assert client.get(last["previous"]).json()["results"] == [rows[-2]]
+    assert client.get(BASE + f"costs/?page_size=1&page={len(rows) + 1}").status_code == 404
+    for query, field in (("page=0", "page"), ("page=x", "page"), ("page_size=501", "page_size"), ("page_size=0", "page_size")):
+        response = client.get(BASE + f"costs/?{query}")
+        assert response.status_code == 400 and field in response.json(), query
+
+
+def test_the_costs_of_no_policy_total_zero(api, db):
+    body = api("secretariat").get(BASE + "costs/").json()
+    assert body["count"] == 0 and body["results"] == []
+    assert body["totals"]["cost_initial_yen"] == 0
+    assert set(body["totals"]["initial_split"].values()) == {0}

@@ -26,8 +26,10 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from council.api.pagination import Pagination
 from council.dashboards import queries
 from council.dashboards.aggregates import ADOPTION, COST, SUMMARY, adoption_scope
 from policies.models import Policy
@@ -183,8 +185,20 @@ class DashboardCostTotalsSerializer(serializers.Serializer):
 
 class DashboardCostSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
-    results = DashboardCostRowSerializer(many=True)
-    totals = DashboardCostTotalsSerializer()
+    count = serializers.IntegerField(help_text="政策の数（全ページ）")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = DashboardCostRowSerializer(many=True, help_text="政策ごとの行（このページ）")
+    totals = DashboardCostTotalsSerializer(help_text="全ページの合計")
+
+
+class CostPageSerializer(serializers.Serializer):
+    """Rows come in pages, as every list of the API does; the totals cover all of them."""
+
+    page = serializers.IntegerField(min_value=1, default=1, required=False)
+    page_size = serializers.IntegerField(
+        min_value=1, max_value=Pagination.max_page_size, default=Pagination.page_size, required=False
+    )
 
 
 # --- Views -------------------------------------------------------------------------------------
@@ -332,13 +346,32 @@ class AdoptionTrendView(ConditionalView):
 class CostView(ConditionalView):
     @extend_schema(
         summary="Estimated costs split by payer, against staff hours saved, per policy and in total",
-        parameters=[DashboardFilterSerializer],
+        parameters=[DashboardFilterSerializer, CostPageSerializer],
         responses={200: DashboardCostSerializer, 304: OpenApiResponse(description="Not modified")},
     )
     def get(self, request):
         filters = _filters(request)
+        paging = _params(CostPageSerializer, request)
+        page, size = paging.get("page", 1), paging.get("page_size", Pagination.page_size)
         policies = Policy.objects.visible_to(request.user)
-        return self.respond(request, [COST, SUMMARY], lambda: queries.costs(policies, filters))
+        url = request.build_absolute_uri()
+
+        def build() -> dict:
+            data = queries.costs(policies, filters, offset=(page - 1) * size, limit=size)
+            if page > 1 and not data["results"]:
+                raise NotFound(_("Invalid page."))
+            last = max(1, -(-data["count"] // size))
+            return {
+                "count": data["count"],
+                "next": replace_query_param(url, "page", page + 1) if page < last else None,
+                "previous": (remove_query_param(url, "page") if page == 2 else replace_query_param(url, "page", page - 1))
+                if page > 1 else None,
+                "results": data["results"],
+                "totals": data["totals"],
+            }
+
+        # The links name the host asked: part of the cached body's key.
+        return self.respond(request, [COST, SUMMARY], build, extra=url)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -8,7 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, Q, QuerySet, Sum, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from council.dashboards.models import AdoptionFigure, AdoptionTrendPoint, CostFigure, Grain, Stamp, SummaryFigure
@@ -182,9 +184,11 @@ def costs_for(user, filters: Filters) -> dict | None:
     return costs(Policy.objects.visible_to(user), filters)
 
 
-def costs(policies: QuerySet, filters: Filters) -> dict:
-    """One row per policy and the totals: initial and annual cost split by payer, and the staff
-    hours saved per year (at full adoption, and now)."""
+def costs(policies: QuerySet, filters: Filters, offset: int = 0, limit: int | None = None) -> dict:
+    """The totals over every policy, and one row per policy (from `offset`, at most `limit`
+    rows; all when `limit` is None): initial and annual cost split by payer, and the staff
+    hours saved per year (at full adoption, and now). The totals are summed by the database,
+    so a page of rows costs the same however many policies there are."""
     rows = CostFigure.objects.filter(policy__in=policies.values("pk"))
     if filters.ministry is not None:
         rows = rows.filter(ministry_id=filters.ministry)
@@ -192,13 +196,17 @@ def costs(policies: QuerySet, filters: Filters) -> dict:
         rows = rows.filter(fiscal_year=filters.fiscal_year)
     if filters.policy is not None:
         rows = rows.filter(policy_id=filters.policy)
-    results = []
+    sums = rows.aggregate(count=Count("pk"), **_cost_sums())
     totals = {
-        "cost_initial_yen": 0, "cost_annual_yen": 0, "initial_split": dict.fromkeys(PAYERS, 0),
-        "annual_split": dict.fromkeys(PAYERS, 0), "staff_hours_full": 0, "staff_hours_current": 0,
+        "cost_initial_yen": sums["cost_initial_yen"], "cost_annual_yen": sums["cost_annual_yen"],
+        "initial_split": {p: sums[f"initial_split__{p}"] for p in PAYERS},
+        "annual_split": {p: sums[f"annual_split__{p}"] for p in PAYERS},
+        "staff_hours_full": sums["staff_hours_full"], "staff_hours_current": sums["staff_hours_current"],
     }
-    for figure in rows.select_related("policy", "ministry").order_by("policy_id"):
-        row = {
+    page = rows.select_related("policy", "ministry").order_by("policy_id")
+    page = page[offset:] if limit is None else page[offset : offset + limit]
+    results = [
+        {
             "policy": {"id": figure.policy_id, "title": figure.policy.title},
             "ministry": {"id": figure.ministry_id, "name": figure.ministry.name},
             "fiscal_year": figure.fiscal_year,
@@ -212,11 +220,20 @@ def costs(policies: QuerySet, filters: Filters) -> dict:
             "in_use": figure.in_use,
             "staff_hours_current": figure.staff_hours_current,
         }
-        results.append(row)
-        for key in ("cost_initial_yen", "cost_annual_yen", "staff_hours_full", "staff_hours_current"):
-            totals[key] += row[key]
-        for phase in ("initial_split", "annual_split"):
-            for payer in PAYERS:
-                totals[phase][payer] += row[phase][payer]
-    return {"results": results, "totals": totals}
+        for figure in page
+    ]
+    return {"count": sums["count"], "results": results, "totals": totals}
+
+
+def _cost_sums() -> dict:
+    """Sum() of each total, 0 over no rows; a payer missing from a split counts 0."""
+
+    def total(expression):
+        return Coalesce(Sum(expression), Value(0), output_field=BigIntegerField())
+
+    sums = {name: total(name) for name in ("cost_initial_yen", "cost_annual_yen", "staff_hours_full", "staff_hours_current")}
+    for phase in ("initial_split", "annual_split"):
+        for payer in PAYERS:
+            sums[f"{phase}__{payer}"] = total(Cast(KeyTextTransform(payer, phase), BigIntegerField()))
+    return sums
 
