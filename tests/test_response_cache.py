@@ -137,19 +137,19 @@ def test_each_token_has_its_own_answers(on, api):
     assert queries > 1
 
 
-def test_a_revoked_token_is_refused_at_once(on, api):
+@pytest.mark.parametrize(
+    "withdraw",
+    [
+        lambda: Token.objects.filter(user__username="sapporo").delete(),
+        lambda: get_user_model().objects.filter(username="sapporo").update(is_active=False),
+    ],
+    ids=["token revoked", "user deactivated"],
+)
+def test_a_withdrawn_credential_is_refused_at_once(on, api, withdraw):
     client = api("sapporo")
     url = org_url()
-    assert get(client, url)[0].status_code == 200
-    Token.objects.filter(user__username="sapporo").delete()
-    assert get(client, url)[0].status_code == 401
-
-
-def test_a_deactivated_user_is_refused_at_once(on, api):
-    client = api("sapporo")
-    url = org_url()
-    assert get(client, url)[0].status_code == 200
-    get_user_model().objects.filter(username="sapporo").update(is_active=False)
+    assert hit(client, url)[1].status_code == 200
+    withdraw()
     assert get(client, url)[0].status_code == 401
 
 
