@@ -275,3 +275,22 @@ def test_off_when_the_setting_is_zero(settings, world, api):
     url = org_url()
     get(client, url)
     assert get(client, url)[1] > 1
+
+
+def test_a_cache_that_fails_leaves_the_answer_to_the_view(on, api, monkeypatch, caplog):
+    """The cache is an optimisation: when it cannot be read or written, the view answers."""
+    from council.api import response_cache
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(response_cache.cache, "get", broken)
+    monkeypatch.setattr(response_cache.cache, "set", broken)
+    client = api("secretariat")
+    with caplog.at_level(logging.WARNING, logger="council.api.response_cache"):
+        response, queries = get(client, org_url())
+    assert response.status_code == 200 and response.json()["name"] == "札幌市"
+    assert queries > 1
+    assert {"api response cache: read failed (ConnectionError)", "api response cache: write failed (ConnectionError)"} <= {
+        r.getMessage() for r in caplog.records
+    }

@@ -38,6 +38,7 @@ the cache off).
 from __future__ import annotations
 
 import hashlib
+import logging
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -49,6 +50,8 @@ from rest_framework.settings import api_settings
 
 from council import calendar
 from council.ops import metrics
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "api-response:"
 CONDITIONAL_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
@@ -130,6 +133,21 @@ def _cacheable(request: HttpRequest, response: HttpResponse) -> int | None:
     return user_id
 
 
+def _read(key: str) -> dict | None:
+    try:
+        return cache.get(key)
+    except Exception as exc:  # the cache is an optimisation: without it the view answers
+        logger.warning("api response cache: read failed (%s)", exc.__class__.__name__)
+        return None
+
+
+def _write(key: str, entry: dict, ttl: int) -> None:
+    try:
+        cache.set(key, entry, ttl)
+    except Exception as exc:
+        logger.warning("api response cache: write failed (%s)", exc.__class__.__name__)
+
+
 class ResponseCacheMiddleware:
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -145,7 +163,7 @@ class ResponseCacheMiddleware:
             return self.get_response(request)
         key = request_key(request, token)
         if "no-cache" not in request.META.get("HTTP_CACHE_CONTROL", ""):
-            entry = cache.get(key)
+            entry = _read(key)
             if entry is not None and entry["state"] == state and _within_rate(entry["user"]):
                 metrics.observe_response_cache(True)
                 request.cached_route, request.cached_user_id = entry["route"], entry["user"]
@@ -158,7 +176,7 @@ class ResponseCacheMiddleware:
         user_id = _cacheable(request, response)
         if user_id is not None and not connection.in_atomic_block:
             match = getattr(request, "resolver_match", None)
-            cache.set(
+            _write(
                 key,
                 {
                     "state": state,
