@@ -160,20 +160,10 @@ DASHBOARD_CACHE_SECONDS: int = env.int("DASHBOARD_CACHE_SECONDS", default=3600)
 # unchanged (council/api/response_cache.py), for this long at most; 0 switches it off.
 API_RESPONSE_CACHE_SECONDS: int = env.int("API_RESPONSE_CACHE_SECONDS", default=300)
 
-
-def _code_release() -> str:
-    """The newest modification time of the project's code and templates: a new deployment
-    (or an edited file in development) names a new release."""
-    newest = 0.0
-    for top in ("council", "candidates", "policies", "progress", "tenants", "templates"):
-        for path in (BASE_DIR / top).rglob("*"):
-            if path.suffix in (".py", ".html", ".txt"):
-                newest = max(newest, path.stat().st_mtime)
-    return f"{newest:.0f}"
-
-
-# Names the code in cache keys, so that a deployment never serves answers the old code made.
-RELEASE: str = env.str("RELEASE", default="") or _code_release()
+# Names the code in the API response cache's keys, so that a deployment never serves answers
+# the old code made; unset, the newest modification time of the code names it
+# (council/api/response_cache.py works it out on first use, not at every start).
+RELEASE: str = env.str("RELEASE", default="")
 
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

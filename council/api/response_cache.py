@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from functools import cache as once
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -82,13 +83,27 @@ def snapshot() -> str | None:
         return None  # the view will answer (most likely with the same error) as usual
 
 
+@once
+def release() -> str:
+    """settings.RELEASE, or the newest modification time of the project's code and templates:
+    a new deployment (or an edited file in development) names a new release."""
+    if settings.RELEASE:
+        return settings.RELEASE
+    newest = 0.0
+    for top in ("council", "candidates", "policies", "progress", "tenants", "templates"):
+        for path in (settings.BASE_DIR / top).rglob("*"):
+            if path.suffix in (".py", ".html", ".txt"):
+                newest = max(newest, path.stat().st_mtime)
+    return f"{newest:.0f}"
+
+
 def request_key(request: HttpRequest, token: str) -> str:
     """The request's slot in the cache: one answer per token and request, overwritten when the
     data changes (the answer carries its snapshot), so the cache holds at most one answer per
     token and URL however often the data changes."""
     meta = request.META
     parts = (
-        getattr(settings, "RELEASE", ""),
+        release(),
         settings.DATABASES["default"].get("NAME") or "",
         calendar.today().isoformat(),
         token,
