@@ -26,7 +26,6 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from council.api.pagination import Pagination
@@ -351,27 +350,24 @@ class CostView(ConditionalView):
     )
     def get(self, request):
         filters = _filters(request)
-        paging = _params(CostPageSerializer, request)
-        page, size = paging.get("page", 1), paging.get("page_size", Pagination.page_size)
+        _params(CostPageSerializer, request)  # a bad page or page size is a 400, not a default
         policies = Policy.objects.visible_to(request.user)
-        url = request.build_absolute_uri()
 
         def build() -> dict:
-            data = queries.costs(policies, filters, offset=(page - 1) * size, limit=size)
-            if page > 1 and not data["results"]:
-                raise NotFound(_("Invalid page."))
-            last = max(1, -(-data["count"] // size))
+            figures = queries.cost_figures(policies, filters)
+            self.cost_count, totals = queries.cost_totals(figures)
+            paginator = Pagination()
+            page = paginator.paginate_queryset(figures, request, view=self)  # counted: known_count
             return {
-                "count": data["count"],
-                "next": replace_query_param(url, "page", page + 1) if page < last else None,
-                "previous": (remove_query_param(url, "page") if page == 2 else replace_query_param(url, "page", page - 1))
-                if page > 1 else None,
-                "results": data["results"],
-                "totals": data["totals"],
+                "count": self.cost_count, "next": paginator.get_next_link(), "previous": paginator.get_previous_link(),
+                "results": [queries.cost_row(figure) for figure in page], "totals": totals,
             }
 
         # The links name the host asked: part of the cached body's key.
-        return self.respond(request, [COST, SUMMARY], build, extra=url)
+        return self.respond(request, [COST, SUMMARY], build, extra=request.build_absolute_uri())
+
+    def known_count(self, request) -> int:
+        return self.cost_count  # counted with the totals
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -184,11 +184,16 @@ def costs_for(user, filters: Filters) -> dict | None:
     return costs(Policy.objects.visible_to(user), filters)
 
 
-def costs(policies: QuerySet, filters: Filters, offset: int = 0, limit: int | None = None) -> dict:
-    """The totals over every policy, and one row per policy (from `offset`, at most `limit`
-    rows; all when `limit` is None): initial and annual cost split by payer, and the staff
-    hours saved per year (at full adoption, and now). The totals are summed by the database,
-    so a page of rows costs the same however many policies there are."""
+def costs(policies: QuerySet, filters: Filters) -> dict:
+    """Every policy's row and the totals: initial and annual cost split by payer, and the staff
+    hours saved per year (at full adoption, and now)."""
+    figures = cost_figures(policies, filters)
+    count, totals = cost_totals(figures)
+    return {"count": count, "results": [cost_row(figure) for figure in figures], "totals": totals}
+
+
+def cost_figures(policies: QuerySet, filters: Filters) -> QuerySet:
+    """The cost figures of `policies` under `filters`, in policy order (one per policy)."""
     rows = CostFigure.objects.filter(policy__in=policies.values("pk"))
     if filters.ministry is not None:
         rows = rows.filter(ministry_id=filters.ministry)
@@ -196,33 +201,36 @@ def costs(policies: QuerySet, filters: Filters, offset: int = 0, limit: int | No
         rows = rows.filter(fiscal_year=filters.fiscal_year)
     if filters.policy is not None:
         rows = rows.filter(policy_id=filters.policy)
-    sums = rows.aggregate(count=Count("pk"), **_cost_sums())
-    totals = {
+    return rows.select_related("policy", "ministry").order_by("policy_id")
+
+
+def cost_totals(figures: QuerySet) -> tuple[int, dict]:
+    """How many figures, and their totals, summed by the database: a page of rows costs the
+    same however many policies there are."""
+    sums = figures.order_by().aggregate(count=Count("pk"), **_cost_sums())
+    return sums["count"], {
         "cost_initial_yen": sums["cost_initial_yen"], "cost_annual_yen": sums["cost_annual_yen"],
         "initial_split": {p: sums[f"initial_split__{p}"] for p in PAYERS},
         "annual_split": {p: sums[f"annual_split__{p}"] for p in PAYERS},
         "staff_hours_full": sums["staff_hours_full"], "staff_hours_current": sums["staff_hours_current"],
     }
-    page = rows.select_related("policy", "ministry").order_by("policy_id")
-    page = page[offset:] if limit is None else page[offset : offset + limit]
-    results = [
-        {
-            "policy": {"id": figure.policy_id, "title": figure.policy.title},
-            "ministry": {"id": figure.ministry_id, "name": figure.ministry.name},
-            "fiscal_year": figure.fiscal_year,
-            "version": figure.version_number,
-            "cost_initial_yen": figure.cost_initial_yen,
-            "cost_annual_yen": figure.cost_annual_yen,
-            "initial_split": {p: figure.initial_split.get(p, 0) for p in PAYERS},
-            "annual_split": {p: figure.annual_split.get(p, 0) for p in PAYERS},
-            "staff_hours_full": figure.staff_hours_full,
-            "affected_local_governments": figure.affected_local_governments,
-            "in_use": figure.in_use,
-            "staff_hours_current": figure.staff_hours_current,
-        }
-        for figure in page
-    ]
-    return {"count": sums["count"], "results": results, "totals": totals}
+
+
+def cost_row(figure: CostFigure) -> dict:
+    return {
+        "policy": {"id": figure.policy_id, "title": figure.policy.title},
+        "ministry": {"id": figure.ministry_id, "name": figure.ministry.name},
+        "fiscal_year": figure.fiscal_year,
+        "version": figure.version_number,
+        "cost_initial_yen": figure.cost_initial_yen,
+        "cost_annual_yen": figure.cost_annual_yen,
+        "initial_split": {p: figure.initial_split.get(p, 0) for p in PAYERS},
+        "annual_split": {p: figure.annual_split.get(p, 0) for p in PAYERS},
+        "staff_hours_full": figure.staff_hours_full,
+        "affected_local_governments": figure.affected_local_governments,
+        "in_use": figure.in_use,
+        "staff_hours_current": figure.staff_hours_current,
+    }
 
 
 def _cost_sums() -> dict:
