@@ -71,7 +71,11 @@ class Policy(WorkflowModel):
         verbose_name = _("共通化推進方針")
         verbose_name_plural = _("共通化推進方針")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["status", "ministry"], name="policy_status_ministry")]
+        indexes = [
+            models.Index(fields=["status", "ministry"], name="policy_status_ministry"),
+            # The list's order: a page is read from the index, not sorted out of every row.
+            models.Index(fields=["-created_at", "-id"], name="policy_list_order"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=PolicyStatus.values),
@@ -414,7 +418,10 @@ class ConsentRound(models.Model):
                 violation_error_message=_("終了した同意手続には結果が必要です。"),
             ),
         ]
-        indexes = [models.Index(fields=["status", "closes_at"], name="consent_round_status_closes")]
+        indexes = [
+            models.Index(fields=["status", "closes_at"], name="consent_round_status_closes"),
+            models.Index(fields=["-opened_at", "-id"], name="consent_round_list_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.version}（{self.opened_at:%Y-%m-%d}）"

@@ -94,11 +94,12 @@ class ProgressReportQuerySet(models.QuerySet["ProgressReport"]):
         access = access_for(user)
         if access.is_secretariat:
             return self
-        visible_policies = Policy.objects.visible_to(user)
-        return self.filter(
-            Q(policy__ministry_id__in=access.ministry_ids)
-            | Q(status=ReportStatus.ACCEPTED, policy__in=visible_policies)
-        )
+        accepted = Q(status=ReportStatus.ACCEPTED, policy__in=Policy.objects.visible_to(user))
+        if not access.ministry_ids:
+            # Without a ministry there is no "own policies" branch: leaving it out keeps the
+            # policy table out of the query (an empty IN still joined it for every row counted).
+            return self.filter(accepted)
+        return self.filter(Q(policy__ministry_id__in=access.ministry_ids) | accepted)
 
     def with_overdue(self) -> ProgressReportQuerySet:
         return self.annotate(
@@ -151,6 +152,8 @@ class ProgressReport(WorkflowModel):
             models.Index(fields=["status", "due_date"], name="report_status_due"),
             # The lists' order (Meta.ordering): a page is read from the index, not by sorting every report.
             models.Index(fields=["-period_start", "policy"], name="report_period_policy"),
+            # Counting the accepted reports of the policies a reader may see reads this index only.
+            models.Index(fields=["status", "policy"], name="report_status_policy"),
         ]
 
     def __str__(self) -> str:
@@ -526,7 +529,10 @@ class MeasureRequest(WorkflowModel):
             models.CheckConstraint(condition=Q(status__in=MeasureStatus.values), name="measure_status_valid",
                                    violation_error_message=_("状態が正しくありません。")),
         ]
-        indexes = [models.Index(fields=["status", "due_date"], name="measure_status_due")]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="measure_status_due"),
+            models.Index(fields=["-requested_at", "-id"], name="measure_list_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.policy}：{self.request[:30]}"
