@@ -330,7 +330,7 @@ REST_FRAMEWORK = {
     # Actions' ValidationError / PermissionDenied and workflow conflicts → 400 / 403 / 409.
     "EXCEPTION_HANDLER": "council.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "council.api.renderers.JSONRenderer",  # DRF's output, encoded by orjson
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     # Counted in the cache (Redis in production, so every web process shares the counts);
