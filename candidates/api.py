@@ -45,6 +45,7 @@ from candidates.models import (
     Track,
     Viewpoint,
 )
+from council.api.compiled import CompiledRepresentation
 from council.api.filters import IdFilter, StableOrderingFilter
 from council.api.serializers import AttachmentSerializer, PlainRefSerializer, UserRefSerializer
 from council.api.viewsets import VisibleQuerysetMixin, VisibleReadOnlyViewSet, refuse_unless
@@ -55,7 +56,7 @@ from tenants.api import OrganizationRefSerializer
 # --- Business areas -----------------------------------------------------------------------
 
 
-class BusinessAreaSerializer(serializers.ModelSerializer):
+class BusinessAreaSerializer(CompiledRepresentation, serializers.ModelSerializer):
     owning_ministry = OrganizationRefSerializer(read_only=True)
 
     class Meta:
@@ -88,7 +89,7 @@ class BusinessAreaViewSet(VisibleReadOnlyViewSet):
 # --- Candidates ---------------------------------------------------------------------------
 
 
-class CriterionScoreSerializer(serializers.Serializer):
+class CriterionScoreSerializer(CompiledRepresentation, serializers.Serializer):
     """One criterion over a candidate's assessments (ScoreSummary.as_dict())."""
 
     criterion = serializers.ChoiceField(choices=[(c, c) for c in CRITERIA])
@@ -103,13 +104,13 @@ class CriterionScoreSerializer(serializers.Serializer):
     )
 
 
-class ScoreSummarySerializer(serializers.Serializer):
+class ScoreSummarySerializer(CompiledRepresentation, serializers.Serializer):
     assessor_count = serializers.IntegerField()
     weighted_total = serializers.FloatField(allow_null=True)
     criteria = CriterionScoreSerializer(many=True)
 
 
-class CriteriaMeansSerializer(serializers.Serializer):
+class CriteriaMeansSerializer(CompiledRepresentation, serializers.Serializer):
     user_need = serializers.FloatField(allow_null=True)
     expected_effect = serializers.FloatField(allow_null=True)
     feasibility = serializers.FloatField(allow_null=True)
@@ -119,7 +120,7 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-class CandidateSerializer(serializers.ModelSerializer):
+class CandidateSerializer(CompiledRepresentation, serializers.ModelSerializer):
     """A candidate in a list: the scores come from the queryset's with_scores() annotations."""
 
     owning_ministry = OrganizationRefSerializer(read_only=True)
@@ -162,7 +163,7 @@ class CandidateDetailSerializer(CandidateSerializer):
         return candidate.score_summary().as_dict()
 
 
-class CandidateWriteSerializer(serializers.ModelSerializer):
+class CandidateWriteSerializer(CompiledRepresentation, serializers.ModelSerializer):
     class Meta:
         model = Candidate
         fields = ["title", "description", "owning_ministry", "business_areas", "proposed_by"]
@@ -300,7 +301,7 @@ class EvidenceSerializer(AttachmentSerializer):
     download_route = "candidates:evidence-download"
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class AssessmentSerializer(CompiledRepresentation, serializers.ModelSerializer):
     assessor = UserRefSerializer(read_only=True)
     organization = OrganizationRefSerializer(read_only=True, help_text="評価者が代表する団体")
     viewpoints = serializers.ListField(child=serializers.ChoiceField(choices=Viewpoint.choices), read_only=True)
@@ -315,7 +316,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AssessmentWriteSerializer(serializers.ModelSerializer):
+class AssessmentWriteSerializer(CompiledRepresentation, serializers.ModelSerializer):
     viewpoints = serializers.MultipleChoiceField(
         choices=Viewpoint.choices, required=False, allow_empty=True, help_text="該当する観点（i, ii, iii）"
     )
@@ -421,7 +422,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 # --- Criteria weights --------------------------------------------------------------------
 
 
-class CriteriaWeightsSerializer(serializers.ModelSerializer):
+class CriteriaWeightsSerializer(CompiledRepresentation, serializers.ModelSerializer):
     updated_by = UserRefSerializer(read_only=True, allow_null=True)
     updated_at = serializers.DateTimeField(read_only=True, allow_null=True)  # null until first set
 
@@ -471,7 +472,7 @@ def may_see_study_details(study: FeasibilityStudy, user) -> bool:
     return study.may_see_details(user) if annotated is None else bool(annotated)
 
 
-class FeasibilityStudySummarySerializer(serializers.ModelSerializer):
+class FeasibilityStudySummarySerializer(CompiledRepresentation, serializers.ModelSerializer):
     """What a user who may not see a study's details (a municipal official) gets: its outcome."""
 
     candidate = CandidateRefSerializer(read_only=True)
@@ -485,7 +486,7 @@ class FeasibilityStudySummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FeasibilityStudySerializer(serializers.ModelSerializer):
+class FeasibilityStudySerializer(CompiledRepresentation, serializers.ModelSerializer):
     """The whole study, for the secretariat, the ministry and (once accepted) council members;
     anyone else gets FeasibilityStudySummarySerializer's fields."""
 
@@ -532,7 +533,7 @@ STUDY_READ = PolymorphicProxySerializer(
 )
 
 
-class FeasibilityStudyCreateSerializer(serializers.Serializer):
+class FeasibilityStudyCreateSerializer(CompiledRepresentation, serializers.Serializer):
     candidate = serializers.PrimaryKeyRelatedField(
         queryset=Candidate.objects.none(), help_text="選定された対象候補の id"
     )
@@ -545,13 +546,13 @@ class FeasibilityStudyCreateSerializer(serializers.Serializer):
             self.fields["candidate"].queryset = Candidate.objects.visible_to(request.user)
 
 
-class FeasibilityStudyUpdateSerializer(serializers.ModelSerializer):
+class FeasibilityStudyUpdateSerializer(CompiledRepresentation, serializers.ModelSerializer):
     class Meta:
         model = FeasibilityStudy
         fields = list(FeasibilityStudy.MINISTRY_FIELDS)
 
 
-class AttachmentUploadSerializer(serializers.Serializer):
+class AttachmentUploadSerializer(CompiledRepresentation, serializers.Serializer):
     file = serializers.FileField(help_text="PDF, XLSX, DOCX, CSV, PNG, JPEG（20MBまで、拡張子と内容が一致すること）")
 
 

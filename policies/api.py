@@ -34,6 +34,7 @@ from rest_framework.response import Response
 
 from candidates.api import CandidateRefSerializer
 from candidates.models import Candidate
+from council.api.compiled import CompiledRepresentation
 from council.api.filters import IdFilter, StableOrderingFilter
 from council.api.serializers import (
     ORGANIZATION_REF_COLUMNS,
@@ -79,7 +80,7 @@ def may_comment(user) -> bool:
 # --- Policies ----------------------------------------------------------------------------------
 
 
-class PolicySerializer(serializers.ModelSerializer):
+class PolicySerializer(CompiledRepresentation, serializers.ModelSerializer):
     ministry = OrganizationRefSerializer(read_only=True)
     candidate = CandidateRefSerializer(read_only=True)
 
@@ -89,7 +90,7 @@ class PolicySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PolicyCreateSerializer(serializers.Serializer):
+class PolicyCreateSerializer(CompiledRepresentation, serializers.Serializer):
     candidate = serializers.PrimaryKeyRelatedField(
         queryset=Candidate.objects.none(), help_text="選定され実現可能性調査が受理された対象候補の id"
     )
@@ -163,7 +164,7 @@ class PolicyViewSet(
 # --- Versions ------------------------------------------------------------------------------------
 
 
-class CostSharingRowSerializer(serializers.Serializer):
+class CostSharingRowSerializer(CompiledRepresentation, serializers.Serializer):
     layer = serializers.ChoiceField(choices=Layer.choices)
     item = serializers.ChoiceField(choices=CostItem.choices)
     payer = serializers.ChoiceField(choices=Payer.choices)
@@ -179,7 +180,7 @@ class CostSharingRowSerializer(serializers.Serializer):
         return value
 
 
-class ScheduleRowSerializer(serializers.Serializer):
+class ScheduleRowSerializer(CompiledRepresentation, serializers.Serializer):
     milestone = serializers.CharField(max_length=200)
     target_date = serializers.DateField()
 
@@ -188,7 +189,7 @@ class ScheduleRowSerializer(serializers.Serializer):
         return {"milestone": value["milestone"], "target_date": value["target_date"].isoformat()}
 
 
-class PolicyVersionSerializer(serializers.ModelSerializer):
+class PolicyVersionSerializer(CompiledRepresentation, serializers.ModelSerializer):
     created_by = UserRefSerializer(read_only=True)
     submitted_by = UserRefSerializer(read_only=True, allow_null=True)
     cost_sharing = CostSharingRowSerializer(many=True, read_only=True)
@@ -208,7 +209,7 @@ class PolicyVersionSerializer(serializers.ModelSerializer):
         return section_titles(version.body)
 
 
-class PolicyVersionWriteSerializer(serializers.Serializer):
+class PolicyVersionWriteSerializer(CompiledRepresentation, serializers.Serializer):
     body = serializers.CharField(required=False, allow_blank=True, max_length=100_000, trim_whitespace=False,
                                  help_text="Markdown。節ごとに ## 見出し")
     cost_sharing = CostSharingRowSerializer(many=True, required=False)
@@ -219,7 +220,7 @@ class PolicyVersionWriteSerializer(serializers.Serializer):
     )
 
 
-class VersionCommentSerializer(serializers.ModelSerializer):
+class VersionCommentSerializer(CompiledRepresentation, serializers.ModelSerializer):
     author = UserRefSerializer(read_only=True)
     organization = OrganizationRefSerializer(read_only=True)
 
@@ -412,7 +413,7 @@ class PolicyVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
 # --- Consent rounds ---------------------------------------------------------------------------------
 
 
-class BallotSerializer(serializers.ModelSerializer):
+class BallotSerializer(CompiledRepresentation, serializers.ModelSerializer):
     organization = OrganizationRefSerializer(read_only=True)
     cast_by = UserRefSerializer(read_only=True)
 
@@ -422,7 +423,7 @@ class BallotSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BallotWriteSerializer(serializers.Serializer):
+class BallotWriteSerializer(CompiledRepresentation, serializers.Serializer):
     choice = serializers.ChoiceField(choices=Choice.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000,
                                     help_text="条件付き同意の条件、異議・棄権の理由（これらでは必須）")
@@ -438,7 +439,7 @@ class VersionRefSerializer(PlainRefSerializer):
         fields = ["id", "number", "content_hash"]
 
 
-class ConsentRoundSerializer(serializers.ModelSerializer):
+class ConsentRoundSerializer(CompiledRepresentation, serializers.ModelSerializer):
     policy = PolicySerializer(read_only=True)
     version = VersionRefSerializer(read_only=True)
     voters = serializers.SerializerMethodField(help_text="同意権を持つ団体（団体コード順）")
@@ -465,7 +466,7 @@ class ConsentRoundSerializer(serializers.ModelSerializer):
         return [self._voter.to_representation(voter.organization) for voter in voters]
 
 
-class ConsentRoundCreateSerializer(serializers.Serializer):
+class ConsentRoundCreateSerializer(CompiledRepresentation, serializers.Serializer):
     policy_version = serializers.PrimaryKeyRelatedField(
         queryset=PolicyVersion.objects.none(), help_text="同意を求める提出済みの版の id"
     )
@@ -482,7 +483,7 @@ class ConsentRoundCreateSerializer(serializers.Serializer):
             self.fields["policy_version"].queryset = PolicyVersion.objects.visible_to(request.user)
 
 
-class VoterSerializer(serializers.Serializer):
+class VoterSerializer(CompiledRepresentation, serializers.Serializer):
     organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
 
 
@@ -497,7 +498,7 @@ RECORD_MOVES: dict[str, tuple[str | None, str]] = {
 }
 
 
-class ConsentRecordSerializer(serializers.ModelSerializer):
+class ConsentRecordSerializer(CompiledRepresentation, serializers.ModelSerializer):
     """One link of the round's hash chain, read also as a workflow history row (who, when,
     from, to, comment) as every workflow object's history is (shared/API.md)."""
 

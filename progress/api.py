@@ -35,6 +35,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from candidates.api import AttachmentUploadSerializer
+from council.api.compiled import CompiledRepresentation
 from council.api.filters import IdFilter, StableOrderingFilter
 from council.api.serializers import (
     ORGANIZATION_REF_COLUMNS,
@@ -95,21 +96,21 @@ class VisiblePolicyField(serializers.PrimaryKeyRelatedField):
 # --- JSON rows: the model's clean_*() functions own the rules; these only describe the shape. ---
 
 
-class MilestoneSerializer(serializers.Serializer):
+class MilestoneSerializer(CompiledRepresentation, serializers.Serializer):
     name = serializers.CharField(max_length=200)
     status = serializers.ChoiceField(choices=MilestoneStatus.choices, required=False, help_text="省略時は in_progress")
     percent = serializers.FloatField(min_value=0, max_value=100, help_text="進捗率（0〜100）")
     weight = serializers.FloatField(required=False, min_value=0, max_value=100, help_text="全体進捗率での重み（省略時は1）")
 
 
-class KpiSerializer(serializers.Serializer):
+class KpiSerializer(CompiledRepresentation, serializers.Serializer):
     name = serializers.CharField(max_length=200)
     target = serializers.FloatField(help_text="目標値")
     actual = serializers.FloatField(required=False, allow_null=True, help_text="実績値（未集計なら null）")
     unit = serializers.CharField(required=False, allow_blank=True, max_length=20)
 
 
-class MetricSerializer(serializers.Serializer):
+class MetricSerializer(CompiledRepresentation, serializers.Serializer):
     name = serializers.CharField(max_length=200)
     value = serializers.FloatField()
     unit = serializers.CharField(required=False, allow_blank=True, max_length=20)
@@ -140,7 +141,7 @@ class MetricsField(JsonRowsField):
 # --- Reporting schedules -------------------------------------------------------------------------
 
 
-class ReportingScheduleSerializer(serializers.ModelSerializer):
+class ReportingScheduleSerializer(CompiledRepresentation, serializers.ModelSerializer):
     policy = PolicyRefSerializer(read_only=True)
     created_by = UserRefSerializer(read_only=True)
     first_period_label = serializers.CharField(source="first.label", read_only=True, help_text="最初の報告期間")
@@ -154,7 +155,7 @@ class ReportingScheduleSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReportingScheduleCreateSerializer(serializers.ModelSerializer):
+class ReportingScheduleCreateSerializer(CompiledRepresentation, serializers.ModelSerializer):
     # Declared, not derived: the derived field would answer a second schedule with a 400
     # (unique), where the action's 409 says the policy already has one.
     policy = VisiblePolicyField(help_text="同意済みの方針の id")
@@ -214,7 +215,7 @@ class ReportAttachmentSerializer(AttachmentSerializer):
     download_route = "progress:report-attachment"
 
 
-class ReportPeriodSerializer(serializers.Serializer):
+class ReportPeriodSerializer(CompiledRepresentation, serializers.Serializer):
     fiscal_year = serializers.IntegerField(help_text="年度（4月〜翌3月）")
     period = serializers.IntegerField(help_text="年度内の期（1から）")
     label = serializers.CharField(source="period_label", help_text="例：2026年度 第2四半期")
@@ -222,7 +223,7 @@ class ReportPeriodSerializer(serializers.Serializer):
     end = serializers.DateField(source="period_end")
 
 
-class ProgressReportSerializer(serializers.ModelSerializer):
+class ProgressReportSerializer(CompiledRepresentation, serializers.ModelSerializer):
     policy = PolicyRefSerializer(read_only=True)
     ministry = OrganizationRefSerializer(source="policy.ministry", read_only=True, help_text="報告する所管府省庁")
     frequency = serializers.ChoiceField(source="schedule.frequency", choices=Frequency.choices, read_only=True)
@@ -245,7 +246,7 @@ class ProgressReportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProgressReportUpdateSerializer(serializers.ModelSerializer):
+class ProgressReportUpdateSerializer(CompiledRepresentation, serializers.ModelSerializer):
     milestones = MilestonesField(required=False, help_text="マイルストーン（名称・状態・進捗率・重み）")
     kpis = KpisField(required=False, help_text="KPI（名称・目標値・実績値・単位）")
 
@@ -456,7 +457,7 @@ class ProgressReportViewSet(
 # --- Adoption ----------------------------------------------------------------------------------------
 
 
-class AdoptionSerializer(serializers.ModelSerializer):
+class AdoptionSerializer(CompiledRepresentation, serializers.ModelSerializer):
     policy = PolicyRefSerializer(read_only=True)
     organization = OrganizationRefSerializer(read_only=True)
 
@@ -466,7 +467,7 @@ class AdoptionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AdoptionUpdateSerializer(serializers.ModelSerializer):
+class AdoptionUpdateSerializer(CompiledRepresentation, serializers.ModelSerializer):
     class Meta:
         model = Adoption
         fields = ["status", "target_fiscal_year"]
@@ -478,7 +479,7 @@ class AdoptionUpdateSerializer(serializers.ModelSerializer):
         }
 
 
-class AdoptionChangeSerializer(serializers.ModelSerializer):
+class AdoptionChangeSerializer(CompiledRepresentation, serializers.ModelSerializer):
     to = serializers.CharField(source="to_status", help_text="導入状況（変更後）")
     by = UserRefSerializer(source="changed_by", allow_null=True, read_only=True)
     at = serializers.DateTimeField(source="changed_at", read_only=True)
@@ -497,7 +498,7 @@ class AdoptionChangeSerializer(serializers.ModelSerializer):
         return ordered
 
 
-class PolicyChoiceSerializer(serializers.Serializer):
+class PolicyChoiceSerializer(CompiledRepresentation, serializers.Serializer):
     policy = VisiblePolicyField(help_text="方針の id")
 
 
@@ -655,7 +656,7 @@ class AdoptionViewSet(
 # --- Usage reports -----------------------------------------------------------------------------------
 
 
-class UsageReportSerializer(serializers.ModelSerializer):
+class UsageReportSerializer(CompiledRepresentation, serializers.ModelSerializer):
     reporter = OrganizationRefSerializer(read_only=True)
     metrics = MetricsField(read_only=True)
     created_by = UserRefSerializer(read_only=True)
@@ -667,7 +668,7 @@ class UsageReportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UsageReportCreateSerializer(serializers.ModelSerializer):
+class UsageReportCreateSerializer(CompiledRepresentation, serializers.ModelSerializer):
     metrics = MetricsField(help_text="指標（名称・値・単位）、1件以上")
     reporter = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.all(), required=False, allow_null=True,
@@ -731,7 +732,7 @@ class ReportRefSerializer(PlainRefSerializer):
         fields = ["id", "fiscal_year", "period", "label"]
 
 
-class MeasureRequestSerializer(serializers.ModelSerializer):
+class MeasureRequestSerializer(CompiledRepresentation, serializers.ModelSerializer):
     policy = PolicyRefSerializer(read_only=True)
     ministry = OrganizationRefSerializer(read_only=True, help_text="依頼先の府省庁")
     report = ReportRefSerializer(read_only=True, allow_null=True, help_text="契機となった進捗報告")
@@ -747,7 +748,7 @@ class MeasureRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MeasureRequestCreateSerializer(serializers.Serializer):
+class MeasureRequestCreateSerializer(CompiledRepresentation, serializers.Serializer):
     policy = VisiblePolicyField(help_text="方針の id")
     ministry = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.all(), required=False, allow_null=True,

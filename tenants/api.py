@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from council.api.compiled import CompiledRepresentation
 from council.api.serializers import PlainRefSerializer
 from council.api.viewsets import VisibleReadOnlyViewSet
 from tenants.codes import validate_local_government_code
@@ -17,7 +18,7 @@ class OrganizationRefSerializer(PlainRefSerializer):
         fields = ["id", "code", "name"]
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(CompiledRepresentation, serializers.ModelSerializer):
     parent = OrganizationRefSerializer(read_only=True, allow_null=True)  # none for a ministry or prefecture
 
     class Meta:

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from rest_framework import serializers
 
+from council.api.compiled import CompiledRepresentation
 from council.models import TransitionLog
 
 
@@ -73,7 +74,7 @@ class BlankAsNullCharField(serializers.CharField):
         return super().to_representation(value) or None
 
 
-class TransitionLogSerializer(serializers.ModelSerializer):
+class TransitionLogSerializer(CompiledRepresentation, serializers.ModelSerializer):
     to = serializers.CharField(source="to_status", help_text="状態（変更後）")
     by = UserRefSerializer(allow_null=True, help_text="実施者。プラットフォーム自身による遷移では null。")
 
@@ -92,7 +93,7 @@ class TransitionLogSerializer(serializers.ModelSerializer):
         return ordered
 
 
-class AttachmentSerializer(serializers.Serializer):
+class AttachmentSerializer(CompiledRepresentation, serializers.Serializer):
     """A file attached to something; `url` is the page that serves it, which checks the viewer
     may see what the file is attached to (the API never serves files itself)."""
 
@@ -108,3 +109,4 @@ class AttachmentSerializer(serializers.Serializer):
 
     def get_url(self, attachment) -> str:
         return reverse(self.download_route, args=[attachment.pk])
+

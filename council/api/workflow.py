@@ -22,11 +22,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from council.api.compiled import CompiledRepresentation
 from council.api.serializers import TransitionLogSerializer
 from council.workflow import WorkflowModel
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(CompiledRepresentation, serializers.Serializer):
     """The body of a transition; subclasses give `to` the model's statuses and add extra fields."""
 
     to = serializers.ChoiceField(choices=(), help_text="移行先の状態")

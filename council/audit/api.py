@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from council.api.compiled import CompiledRepresentation
 from council.api.viewsets import refuse_unless
 from council.audit.filters import AuditEventFilter
 from council.audit.models import AuditEvent
@@ -26,7 +27,7 @@ class ChangesField(serializers.JSONField):
     pass
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(CompiledRepresentation, serializers.ModelSerializer):
     organization = OrganizationRefSerializer(read_only=True, allow_null=True, help_text="実施者の団体")
     model = serializers.SerializerMethodField(help_text='対象の種類（"app_label.model"）')
     changes = ChangesField(read_only=True, help_text="項目ごとの [変更前, 変更後]")

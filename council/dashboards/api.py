@@ -28,6 +28,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from council.api.compiled import CompiledRepresentation
 from council.api.pagination import Pagination
 from council.dashboards import queries
 from council.dashboards.aggregates import ADOPTION, COST, SUMMARY, adoption_scope
@@ -38,7 +39,7 @@ from tenants.models import Organization, OrganizationKind
 # --- Query parameters ---------------------------------------------------------------------------
 
 
-class DashboardFilterSerializer(serializers.Serializer):
+class DashboardFilterSerializer(CompiledRepresentation, serializers.Serializer):
     ministry = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.filter(kind=OrganizationKind.MINISTRY), required=False, allow_null=True,
         help_text="府省庁の id (an organization of kind ministry)",
@@ -48,7 +49,7 @@ class DashboardFilterSerializer(serializers.Serializer):
     policy = serializers.IntegerField(min_value=1, required=False, allow_null=True, help_text="方針の id")
 
 
-class DashboardAdoptionQuerySerializer(serializers.Serializer):
+class DashboardAdoptionQuerySerializer(CompiledRepresentation, serializers.Serializer):
     GROUPS = ("prefecture", "municipality", "policy")
     policy = serializers.IntegerField(min_value=1, required=False)
     group_by = serializers.ChoiceField(choices=GROUPS, default="prefecture")
@@ -66,7 +67,7 @@ class DashboardAdoptionQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class DashboardTrendQuerySerializer(serializers.Serializer):
+class DashboardTrendQuerySerializer(CompiledRepresentation, serializers.Serializer):
     policy = serializers.IntegerField(min_value=1)
     fiscal_year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
 
@@ -74,7 +75,7 @@ class DashboardTrendQuerySerializer(serializers.Serializer):
 # --- Responses (for the schema) ---------------------------------------------------------------
 
 
-class DashboardStageSerializer(serializers.Serializer):
+class DashboardStageSerializer(CompiledRepresentation, serializers.Serializer):
     total = serializers.IntegerField()
     by_status = serializers.DictField(child=serializers.IntegerField())
 
@@ -87,7 +88,7 @@ class DashboardMeasureStageSerializer(DashboardOverdueStageSerializer):
     open = serializers.IntegerField()
 
 
-class DashboardSummarySerializer(serializers.Serializer):
+class DashboardSummarySerializer(CompiledRepresentation, serializers.Serializer):
     updated_at = serializers.DateTimeField()
     filters = DashboardFilterSerializer()
     candidates = DashboardStageSerializer()
@@ -98,7 +99,7 @@ class DashboardSummarySerializer(serializers.Serializer):
     measure_requests = DashboardMeasureStageSerializer()
 
 
-class DashboardAdoptionCountsSerializer(serializers.Serializer):
+class DashboardAdoptionCountsSerializer(CompiledRepresentation, serializers.Serializer):
     counts = serializers.DictField(child=serializers.IntegerField())
     total = serializers.IntegerField()
     in_use_rate = serializers.FloatField(allow_null=True, help_text="利用中 ÷ (全団体 − 対象外), %")
@@ -111,7 +112,7 @@ class DashboardAreaSerializer(DashboardAdoptionCountsSerializer):
     name_en = serializers.CharField()
 
 
-class DashboardMunicipalitySerializer(serializers.Serializer):
+class DashboardMunicipalitySerializer(CompiledRepresentation, serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
@@ -121,7 +122,7 @@ class DashboardMunicipalitySerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class DashboardPolicyRefSerializer(serializers.Serializer):
+class DashboardPolicyRefSerializer(CompiledRepresentation, serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
 
@@ -130,7 +131,7 @@ class DashboardPolicyAdoptionSerializer(DashboardAdoptionCountsSerializer):
     policy = DashboardPolicyRefSerializer()
 
 
-class DashboardAdoptionSerializer(serializers.Serializer):
+class DashboardAdoptionSerializer(CompiledRepresentation, serializers.Serializer):
     updated_at = serializers.DateTimeField()
     group_by = serializers.CharField()
     policy = DashboardPolicyRefSerializer(allow_null=True)
@@ -144,13 +145,13 @@ class DashboardTrendPointSerializer(DashboardAdoptionCountsSerializer):
     month = serializers.CharField(help_text="YYYY-MM")
 
 
-class DashboardTrendSerializer(serializers.Serializer):
+class DashboardTrendSerializer(CompiledRepresentation, serializers.Serializer):
     updated_at = serializers.DateTimeField()
     policy = DashboardPolicyRefSerializer()
     results = DashboardTrendPointSerializer(many=True)
 
 
-class DashboardSplitSerializer(serializers.Serializer):
+class DashboardSplitSerializer(CompiledRepresentation, serializers.Serializer):
     state = serializers.IntegerField()
     local = serializers.IntegerField()
     shared = serializers.IntegerField()
@@ -158,7 +159,7 @@ class DashboardSplitSerializer(serializers.Serializer):
     unallocated = serializers.IntegerField()
 
 
-class DashboardCostRowSerializer(serializers.Serializer):
+class DashboardCostRowSerializer(CompiledRepresentation, serializers.Serializer):
     policy = DashboardPolicyRefSerializer()
     ministry = serializers.DictField()
     fiscal_year = serializers.IntegerField()
@@ -173,7 +174,7 @@ class DashboardCostRowSerializer(serializers.Serializer):
     staff_hours_current = serializers.IntegerField()
 
 
-class DashboardCostTotalsSerializer(serializers.Serializer):
+class DashboardCostTotalsSerializer(CompiledRepresentation, serializers.Serializer):
     cost_initial_yen = serializers.IntegerField()
     cost_annual_yen = serializers.IntegerField()
     initial_split = DashboardSplitSerializer()
@@ -182,7 +183,7 @@ class DashboardCostTotalsSerializer(serializers.Serializer):
     staff_hours_current = serializers.IntegerField()
 
 
-class DashboardCostSerializer(serializers.Serializer):
+class DashboardCostSerializer(CompiledRepresentation, serializers.Serializer):
     updated_at = serializers.DateTimeField()
     count = serializers.IntegerField(help_text="政策の数（全ページ）")
     next = serializers.URLField(allow_null=True)
@@ -191,7 +192,7 @@ class DashboardCostSerializer(serializers.Serializer):
     totals = DashboardCostTotalsSerializer(help_text="全ページの合計")
 
 
-class CostPageSerializer(serializers.Serializer):
+class CostPageSerializer(CompiledRepresentation, serializers.Serializer):
     """Rows come in pages, as every list of the API does; the totals cover all of them."""
 
     page = serializers.IntegerField(min_value=1, default=1, required=False)

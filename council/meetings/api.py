@@ -33,6 +33,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from candidates.models import Candidate, Track
+from council.api.compiled import CompiledRepresentation
 from council.api.filters import IdFilter, StableOrderingFilter
 from council.api.serializers import UserRefSerializer
 from council.api.viewsets import VisibleQuerysetMixin, refuse_unless
@@ -63,7 +64,7 @@ SECRETARIAT_ONLY = _("会議を登録・変更できるのは事務局です。"
 # --- Serializers ------------------------------------------------------------------------------------
 
 
-class TargetRefSerializer(serializers.Serializer):
+class TargetRefSerializer(CompiledRepresentation, serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField(help_text="対象の表示名")
     url = serializers.CharField(help_text="対象のページ")
@@ -75,7 +76,7 @@ def _ref(obj) -> dict | None:
     return {"id": obj.pk, "title": str(obj), "url": obj.get_absolute_url()}
 
 
-class DecisionSerializer(serializers.Serializer):
+class DecisionSerializer(CompiledRepresentation, serializers.Serializer):
     outcome = serializers.ChoiceField(choices=DecisionOutcome.choices)
     track = serializers.CharField(help_text="選定・非選定の区分（それ以外は空）")
     text = serializers.CharField(help_text="決定内容")
@@ -83,7 +84,7 @@ class DecisionSerializer(serializers.Serializer):
     decided_by = UserRefSerializer()
 
 
-class DecisionWriteSerializer(serializers.Serializer):
+class DecisionWriteSerializer(CompiledRepresentation, serializers.Serializer):
     outcome = serializers.ChoiceField(
         choices=DecisionOutcome.choices,
         help_text="選定の議題：selected / not_selected / deferred、同意の議題：consented / not_consented / "
@@ -96,7 +97,7 @@ class DecisionWriteSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=4000, help_text="決定内容")
 
 
-class AgendaItemSerializer(serializers.ModelSerializer):
+class AgendaItemSerializer(CompiledRepresentation, serializers.ModelSerializer):
     candidate = serializers.SerializerMethodField()
     consent_round = serializers.SerializerMethodField()
     policy = serializers.SerializerMethodField()
@@ -136,7 +137,7 @@ class AgendaItemSerializer(serializers.ModelSerializer):
         return DecisionSerializer(decision).data if decision is not None else None
 
 
-class AgendaItemWriteSerializer(serializers.Serializer):
+class AgendaItemWriteSerializer(CompiledRepresentation, serializers.Serializer):
     kind = serializers.ChoiceField(choices=AgendaKind.choices, required=False, help_text="議題の種類（作成時は必須）")
     title = serializers.CharField(required=False, allow_blank=True, max_length=200,
                                   help_text="議題名。省略時は対象から作成（「その他」では必須）")
@@ -173,7 +174,7 @@ class AgendaItemWriteSerializer(serializers.Serializer):
         return attrs
 
 
-class AttendeeSerializer(serializers.ModelSerializer):
+class AttendeeSerializer(CompiledRepresentation, serializers.ModelSerializer):
     organization = OrganizationRefSerializer(read_only=True)
 
     class Meta:
@@ -182,13 +183,13 @@ class AttendeeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AttendeeWriteSerializer(serializers.Serializer):
+class AttendeeWriteSerializer(CompiledRepresentation, serializers.Serializer):
     organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all(), help_text="団体の id")
     title = serializers.CharField(required=False, allow_blank=True, max_length=100, default="", help_text="役職")
     name = serializers.CharField(required=False, allow_blank=True, max_length=100, default="", help_text="氏名")
 
 
-class MeetingSerializer(serializers.ModelSerializer):
+class MeetingSerializer(CompiledRepresentation, serializers.ModelSerializer):
     display_title = serializers.CharField(read_only=True, help_text="名称（空欄なら「第N回 …連絡協議会」）")
     fiscal_year = serializers.IntegerField(read_only=True, help_text="開催日の年度（4月〜3月）")
     agenda_item_count = serializers.IntegerField(read_only=True)
@@ -219,7 +220,7 @@ class MeetingDetailSerializer(MeetingSerializer):
         return meeting.minutes if meeting.may_read_minutes(self.context["request"].user) else None
 
 
-class MeetingWriteSerializer(serializers.Serializer):
+class MeetingWriteSerializer(CompiledRepresentation, serializers.Serializer):
     number = serializers.IntegerField(required=False, min_value=1, max_value=9999, help_text="回次（省略時は次の番号）")
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
     date = serializers.DateField(help_text="開催日")

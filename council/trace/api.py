@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from council.api.compiled import CompiledRepresentation
 from council.trace.chain import KINDS, STAGES, DateItem, build_trace
 from progress.models import AdoptionStatus
 
@@ -24,20 +25,20 @@ from progress.models import AdoptionStatus
 KIND_HELP = "One of: " + ", ".join(KINDS) + "."
 
 
-class TraceOrganizationSerializer(serializers.Serializer):
+class TraceOrganizationSerializer(CompiledRepresentation, serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     name_en = serializers.CharField()
 
 
-class TraceActorSerializer(serializers.Serializer):
+class TraceActorSerializer(CompiledRepresentation, serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     name = serializers.CharField()
     organizations = TraceOrganizationSerializer(many=True, help_text="The organizations the person acted for.")
 
 
-class TraceEventSerializer(serializers.Serializer):
+class TraceEventSerializer(CompiledRepresentation, serializers.Serializer):
     at = serializers.DateTimeField()
     action = serializers.CharField(help_text="What happened, in the request's language.")
     actor = TraceActorSerializer(allow_null=True, help_text="null when the platform itself acted.")
@@ -48,7 +49,7 @@ class TraceEventSerializer(serializers.Serializer):
     comment = serializers.CharField()
 
 
-class TraceDateSerializer(serializers.Serializer):
+class TraceDateSerializer(CompiledRepresentation, serializers.Serializer):
     key = serializers.CharField(help_text="e.g. created_at, submitted_at, due_date")
     label = serializers.CharField()
     value = serializers.SerializerMethodField(help_text="ISO 8601: a date, or a date-time in Asia/Tokyo.")
@@ -60,19 +61,19 @@ class TraceDateSerializer(serializers.Serializer):
         return item.value.isoformat()
 
 
-class TraceFactSerializer(serializers.Serializer):
+class TraceFactSerializer(CompiledRepresentation, serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     value = serializers.CharField()
 
 
-class TraceCountSerializer(serializers.Serializer):
+class TraceCountSerializer(CompiledRepresentation, serializers.Serializer):
     status = serializers.ChoiceField(choices=AdoptionStatus.choices)
     label = serializers.CharField()
     count = serializers.IntegerField()
 
 
-class TraceSubStepSerializer(serializers.Serializer):
+class TraceSubStepSerializer(CompiledRepresentation, serializers.Serializer):
     """One object of the chain (a ballot inside its round)."""
 
     kind = serializers.CharField(help_text=KIND_HELP)
@@ -96,13 +97,13 @@ class TraceStepSerializer(TraceSubStepSerializer):
     children = TraceSubStepSerializer(many=True)
 
 
-class TraceStageSerializer(serializers.Serializer):
+class TraceStageSerializer(CompiledRepresentation, serializers.Serializer):
     key = serializers.CharField(help_text="One of: " + ", ".join(key for key, _label in STAGES) + " (in this order).")
     label = serializers.CharField()
     steps = TraceStepSerializer(many=True, help_text="Empty when nothing the user may see is at this stage yet.")
 
 
-class TraceSerializer(serializers.Serializer):
+class TraceSerializer(CompiledRepresentation, serializers.Serializer):
     kind = serializers.CharField(help_text="The kind the trace was opened from.")
     id = serializers.IntegerField()
     stages = TraceStageSerializer(many=True)

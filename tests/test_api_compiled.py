@@ -1,0 +1,106 @@
+"""Serializers rendered from a plan made once per class (council.api.compiled) answer what DRF's
+own rendering answers: every read endpoint, on generated data, as the secretariat, a ministry
+officer and a municipal official, in Japanese and in English."""
+
+from datetime import date
+
+import pytest
+from django.utils import translation
+from rest_framework import serializers
+
+from bench.endpoints import discover
+from council.api import compiled
+from council.api.compiled import CompiledRepresentation
+from council.national_data import Plan, generate
+from tests.test_query_counts import client_for, get_json
+
+pytestmark = pytest.mark.django_db
+
+
+def answers(client, paths) -> dict:
+    found = {}
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        found[path] = response.json()
+    return found
+
+
+@pytest.fixture
+def drf_rendering(monkeypatch):
+    def render(client, paths):
+        monkeypatch.setattr(compiled, "COMPILED", False)
+        try:
+            return answers(client, paths)
+        finally:
+            monkeypatch.setattr(compiled, "COMPILED", True)
+
+    return render
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_every_read_endpoint_answers_as_drf_renders_it(user, drf_rendering, language):
+    generate(Plan.for_scale(1, seed=7, as_of=date(2026, 11, 28), policies=2, changes_per_adoption=1))
+    compared = 0
+    for username in ("secretariat", "soumu", "chijikai", "sapporo"):
+        client = client_for(user(username))
+        client.credentials(**client._credentials, HTTP_ACCEPT_LANGUAGE=language)
+        endpoints, _skipped = discover(lambda path, c=client: get_json(c, path))
+        paths = [endpoint.path for endpoint in endpoints]
+        fast = answers(client, paths)
+        slow = drf_rendering(client, paths)
+        for path in paths:
+            assert fast[path] == slow[path], (username, path)
+        compared += len(paths)
+    assert compared > 120
+
+
+class Row:
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+class Inner(CompiledRepresentation, serializers.Serializer):
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class Outer(CompiledRepresentation, serializers.Serializer):
+    title = serializers.CharField()
+    number = serializers.IntegerField(source="inner.count", read_only=True)
+    ratio = serializers.FloatField()
+    flag = serializers.BooleanField()
+    when = serializers.DateTimeField()
+    day = serializers.DateField()
+    choice = serializers.ChoiceField(choices=[("a", "A"), ("1", "one")])
+    inner = Inner(allow_null=True)
+    items = Inner(many=True)
+    whole = Inner(source="*")
+    optional = serializers.CharField(required=False)
+    doubled = serializers.SerializerMethodField()
+
+    def get_doubled(self, row) -> int:
+        return row.count * 2 * self.context.get("factor", 1)
+
+
+def test_field_kinds_render_as_drf_renders_them():
+    import datetime
+    import zoneinfo
+
+    when = datetime.datetime(2026, 4, 1, 0, 30, tzinfo=datetime.UTC)
+    rows = [
+        Row(title="題", inner=Row(name="内", count=3), ratio=1, flag=1, when=when, day=date(2026, 4, 1), choice=1,
+            items=[Row(name="一", count=1), Row(name=2, count="2")], name="全体", count=5),
+        Row(title=7, inner=None, ratio=0.5, flag=False, when=when.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo")),
+            day=date(2027, 3, 31), choice="a", items=[], name="", count=0, optional="あり"),
+    ]
+    for row in rows:
+        with translation.override("ja"):
+            ours = Outer(row, context={"factor": 3}).data
+            compiled.COMPILED = False
+            try:
+                theirs = Outer(row, context={"factor": 3}).data
+            finally:
+                compiled.COMPILED = True
+        assert ours == theirs
+        assert ours["doubled"] == row.count * 6  # the method ran on the serializer in use, with its context
