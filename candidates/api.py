@@ -47,7 +47,14 @@ from candidates.models import (
 )
 from council.api.compiled import CompiledRepresentation
 from council.api.filters import IdFilter, StableOrderingFilter
-from council.api.serializers import AttachmentSerializer, PlainRefSerializer, UserRefSerializer
+from council.api.serializers import (
+    ORGANIZATION_REF_COLUMNS,
+    USER_REF_COLUMNS,
+    AttachmentSerializer,
+    PlainRefSerializer,
+    UserRefSerializer,
+    select_refs,
+)
 from council.api.viewsets import VisibleQuerysetMixin, VisibleReadOnlyViewSet, refuse_unless
 from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, workflow_schema
 from tenants.api import OrganizationRefSerializer
@@ -244,7 +251,9 @@ class CandidateViewSet(
     """Candidates for commonization (対象候補). Council members see all of them; local
     government officials only the selected ones."""
 
-    queryset = Candidate.objects.all()
+    queryset = select_refs(
+        Candidate.objects.all(), {"owning_ministry": ORGANIZATION_REF_COLUMNS, "proposed_by": ORGANIZATION_REF_COLUMNS}
+    )
     filterset_class = CandidateFilter
     transition_serializer_class = CandidateTransitionSerializer
 
@@ -253,7 +262,6 @@ class CandidateViewSet(
             super()
             .get_queryset()
             .with_scores()
-            .select_related("owning_ministry", "proposed_by")
             .prefetch_related("business_areas")
             # Stated here too: the list is ordered the same way whatever its annotations.
             .order_by(*Candidate._meta.ordering)
@@ -603,7 +611,10 @@ class FeasibilityStudyViewSet(
     Drafts are the secretariat's and the ministry's; once accepted, council members see it
     whole and local government officials see its conclusion."""
 
-    queryset = FeasibilityStudy.objects.all()
+    queryset = select_refs(
+        FeasibilityStudy.objects.all(),
+        {"candidate": ("id", "title"), "ministry": ORGANIZATION_REF_COLUMNS, "assigned_by": USER_REF_COLUMNS},
+    )
     serializer_class = FeasibilityStudySerializer
     filterset_class = FeasibilityStudyFilter
     transition_serializer_class = StudyTransitionSerializer
@@ -615,7 +626,6 @@ class FeasibilityStudyViewSet(
             .get_queryset()
             .with_overdue()
             .with_details_visible(self.request.user)
-            .select_related("candidate", "ministry", "assigned_by")
             .prefetch_related("attachments")
         )
 

@@ -42,6 +42,7 @@ from council.api.serializers import (
     PlainRefSerializer,
     UserRefSerializer,
     columns,
+    select_refs,
 )
 from council.api.viewsets import VisibleQuerysetMixin, refuse_unless
 from council.api.workflow import TRANSITION_CONFLICT, TransitionSerializer, WorkflowViewSetMixin, workflow_schema
@@ -141,7 +142,7 @@ class PolicyViewSet(
     """共通化推進方針. The secretariat and the owning ministry see drafts; council members see
     policies with a submitted version; everyone else sees policies put to consent."""
 
-    queryset = Policy.objects.select_related("ministry", "candidate")
+    queryset = select_refs(Policy.objects.all(), {"ministry": ORGANIZATION_REF_COLUMNS, "candidate": ("id", "title")})
     serializer_class = PolicySerializer
     filterset_class = PolicyFilter
     transition_serializer_class = PolicyTransitionSerializer

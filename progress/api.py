@@ -39,11 +39,13 @@ from council.api.compiled import CompiledRepresentation
 from council.api.filters import IdFilter, StableOrderingFilter
 from council.api.serializers import (
     ORGANIZATION_REF_COLUMNS,
+    USER_REF_COLUMNS,
     AttachmentSerializer,
     BlankAsNullCharField,
     PlainRefSerializer,
     UserRefSerializer,
     columns,
+    select_refs,
 )
 from council.api.viewsets import VisibleQuerysetMixin, refuse_unless
 from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, workflow_schema
@@ -192,7 +194,9 @@ class ReportingScheduleViewSet(
 ):
     """報告スケジュール: how often the owning ministry reports a consented policy's progress."""
 
-    queryset = ReportingSchedule.objects.select_related("policy", "created_by").order_by("policy_id")
+    queryset = select_refs(
+        ReportingSchedule.objects.order_by("policy_id"), {"policy": ("id", "title"), "created_by": USER_REF_COLUMNS}
+    )
     serializer_class = ReportingScheduleSerializer
     filterset_class = ReportingScheduleFilter
 
@@ -337,9 +341,10 @@ class ProgressReportViewSet(
     returned by the secretariat. Until accepted, a report is the secretariat's and the
     owning ministry's; once accepted, everyone who sees the policy sees it."""
 
-    queryset = ProgressReport.objects.select_related("policy", "policy__ministry", "schedule").prefetch_related(
-        "attachments"
-    )
+    queryset = select_refs(
+        ProgressReport.objects.all(),
+        {"policy": ("id", "title", "ministry"), "policy__ministry": ORGANIZATION_REF_COLUMNS, "schedule": None},
+    ).prefetch_related("attachments")
     serializer_class = ProgressReportSerializer
     filterset_class = ProgressReportFilter
     transition_serializer_class = ReportTransitionSerializer
@@ -705,7 +710,7 @@ class UsageReportViewSet(
     """利用状況: デジタル庁 and the ministries report how the systems the state provides are
     used, so that every local government sees it."""
 
-    queryset = UsageReport.objects.select_related("reporter", "created_by")
+    queryset = select_refs(UsageReport.objects.all(), {"reporter": ORGANIZATION_REF_COLUMNS, "created_by": USER_REF_COLUMNS})
     serializer_class = UsageReportSerializer
     filterset_class = UsageReportFilter
 
@@ -813,8 +818,13 @@ class MeasureRequestViewSet(
     response, so an answer is always a recorded move); the secretariat then closes it with
     `{"to": "closed"}`. Council members (secretariat, ministries, associations) see them."""
 
-    queryset = MeasureRequest.objects.select_related(
-        "policy", "ministry", "report", "report__schedule", "requested_by"
+    queryset = select_refs(
+        MeasureRequest.objects.all(),
+        {
+            "policy": ("id", "title"), "ministry": ORGANIZATION_REF_COLUMNS,
+            "report": ("id", "fiscal_year", "period", "schedule"), "report__schedule": ("id", "frequency"),
+            "requested_by": USER_REF_COLUMNS,
+        },
     )
     serializer_class = MeasureRequestSerializer
     filterset_class = MeasureRequestFilter
