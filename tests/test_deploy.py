@@ -199,6 +199,20 @@ def test_gunicorn_config_loads(tmp_path):
     assert (printed["workers"], printed["bind"], printed["accesslog"]) == ("3", "['0.0.0.0:8000']", "-")
 
 
+def test_a_started_worker_moves_what_it_loaded_out_of_the_collector():
+    import gc
+    import runpy
+
+    hooks = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    try:
+        hooks["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
 def storage_of(**env: str) -> list:
     """The default storage a process configured by council.settings and `env` gets."""
     code = (
