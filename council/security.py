@@ -128,10 +128,11 @@ class _WindowCount:
         return self.count(key, self.duration + 1) <= self.num_requests
 
     def count(self, key: str, timeout: int) -> int:
-        from council.cache import RedisCache
-
-        if isinstance(self.cache, RedisCache):
-            return self.cache.incr_window(key, timeout)  # one round trip
+        # DRF's throttles hold django.core.cache.cache, a proxy: ask it for the method, not
+        # isinstance (which the proxy never passes, so every count took two round trips).
+        incr_window = getattr(self.cache, "incr_window", None)
+        if incr_window is not None:
+            return incr_window(key, timeout)  # council.cache.RedisCache: one round trip
         try:
             return self.cache.incr(key)
         except ValueError:  # the window's first request (or its key just expired)

@@ -42,6 +42,23 @@ def test_the_project_uses_it_when_redis_is_configured():
     assert isinstance(caches["default"], RedisCache)
 
 
+def test_the_api_rate_counts_in_one_round_trip(monkeypatch, settings):
+    from django.core.cache import cache as default_cache
+
+    from council.security import UserRateThrottle
+
+    calls = []
+    real = RedisCache.incr_window
+    monkeypatch.setattr(RedisCache, "incr_window", lambda self, key, timeout: calls.append(key) or real(self, key, timeout))
+    monkeypatch.setattr(RedisCache, "incr", lambda *args, **kwargs: pytest.fail("counted with EXISTS + INCR"))
+    throttle = UserRateThrottle()
+    assert throttle.cache is default_cache  # DRF's: the proxy, not the backend itself
+    assert throttle.count("rate-test", 60) == 1
+    assert throttle.count("rate-test", 60) == 2
+    assert calls == ["rate-test", "rate-test"]
+    caches["default"].delete("rate-test")
+
+
 def test_a_window_counter_counts_and_expires(cache):
     assert cache.incr_window("w", 30) == 1
     assert cache.incr_window("w", 30) == 2
