@@ -564,6 +564,10 @@ class ConsentRoundViewSet(
         ballots = Ballot.objects.select_related("organization", "cast_by")
         voters = ConsentVoter.objects.select_related("organization").order_by("organization__code")
         queryset = super().get_queryset()
+        if self.action == "ballots":
+            # The ballots page reads the round only to find it (and to vote on it): the round's
+            # own ballots and voters would be read and dropped.
+            return queryset
         if self.action == "list":
             # A page reads only the columns its rows render (the version's body and JSON, the
             # candidate's description, … stay in the database): a third of the page's time.

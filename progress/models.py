@@ -371,7 +371,12 @@ class AdoptionTally(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["prefecture_id", "policy_id", "status"], name="adoption_tally_key"),
         ]
-        indexes = [models.Index(fields=["policy_id"], name="adoption_tally_policy")]
+        indexes = [
+            models.Index(fields=["policy_id"], name="adoption_tally_policy"),
+            # The adoption list's count sums the national rows of the visible policies from the
+            # index alone.
+            models.Index(fields=["prefecture_id", "policy_id"], include=["n"], name="adoption_tally_count"),
+        ]
 
 
 class AdoptionChange(models.Model):
