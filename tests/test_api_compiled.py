@@ -5,7 +5,7 @@ officer and a municipal official, in Japanese and in English."""
 from datetime import date
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from rest_framework import serializers
 
 from bench.endpoints import discover
@@ -94,13 +94,17 @@ def test_field_kinds_render_as_drf_renders_them():
         Row(title=7, inner=None, ratio=0.5, flag=False, when=when.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo")),
             day=date(2027, 3, 31), choice="a", items=[], name="", count=0, optional="あり"),
     ]
-    for row in rows:
-        with translation.override("ja"):
-            ours = Outer(row, context={"factor": 3}).data
-            compiled.COMPILED = False
-            try:
-                theirs = Outer(row, context={"factor": 3}).data
-            finally:
-                compiled.COMPILED = True
-        assert ours == theirs
-        assert ours["doubled"] == row.count * 6  # the method ran on the serializer in use, with its context
+    for zone in ("Asia/Tokyo", "UTC", "America/New_York"):
+        for row in rows:
+            with translation.override("ja"), timezone.override(zone):
+                ours = Outer(row, context={"factor": 3}).data
+                listed = Outer([row, row], many=True, context={"factor": 3}).data
+                compiled.COMPILED = False
+                try:
+                    theirs = Outer(row, context={"factor": 3}).data
+                finally:
+                    compiled.COMPILED = True
+            assert ours == theirs, zone
+            assert listed == [theirs, theirs], zone
+            assert ours["doubled"] == row.count * 6  # the method ran on the serializer in use, with its context
+    assert Outer(rows[0]).data["when"].endswith("+09:00")  # the zone of the rendering, not the first one
