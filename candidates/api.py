@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -51,8 +50,10 @@ from council.api.serializers import (
     ORGANIZATION_REF_COLUMNS,
     USER_REF_COLUMNS,
     AttachmentSerializer,
+    AttachmentUploadSerializer,
     PlainRefSerializer,
     UserRefSerializer,
+    attach_file,
     select_refs,
 )
 from council.api.viewsets import VisibleQuerysetMixin, VisibleReadOnlyViewSet, refuse_unless
@@ -560,10 +561,6 @@ class FeasibilityStudyUpdateSerializer(CompiledRepresentation, serializers.Model
         fields = list(FeasibilityStudy.MINISTRY_FIELDS)
 
 
-class AttachmentUploadSerializer(CompiledRepresentation, serializers.Serializer):
-    file = serializers.FileField(help_text="PDF, XLSX, DOCX, CSV, PNG, JPEG（20MBまで、拡張子と内容が一致すること）")
-
-
 class StudyTransitionSerializer(TransitionSerializer):
     to = serializers.ChoiceField(choices=StudyStatus.choices, help_text="移行先の状態")
     comment = serializers.CharField(
@@ -668,20 +665,10 @@ class FeasibilityStudyViewSet(
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser], filter_backends=[])
     def attachments(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        study = self.get_object()
-        refuse_unless(study.may_edit(request.user), _("この実現可能性調査は変更できません。"))
-        body = AttachmentUploadSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        before = set(study.attachments.values_list("pk", flat=True))
-        try:
-            actions.save_study(study, request.user, {}, attachments=[body.validated_data["file"]])
-        except DjangoValidationError as exc:
-            # The action names its argument (`attachments`); this endpoint's field is `file`.
-            if hasattr(exc, "error_dict") and "attachments" in exc.error_dict:
-                raise DjangoValidationError({"file": exc.error_dict["attachments"]}) from exc
-            raise
-        attachment = study.attachments.exclude(pk__in=before).get()
-        return Response(StudyAttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+        return attach_file(
+            self.get_object(), request, actions.save_study, StudyAttachmentSerializer,
+            _("この実現可能性調査は変更できません。"),
+        )
 
     def perform_transition(self, study: FeasibilityStudy, to: str, comment: str, **kwargs: Any) -> FeasibilityStudy:
         return actions.move_study(study, self.request.user, to, comment=comment)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, Sum
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
@@ -34,16 +33,17 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from candidates.api import AttachmentUploadSerializer
 from council.api.compiled import CompiledRepresentation
 from council.api.filters import IdFilter, StableOrderingFilter
 from council.api.serializers import (
     ORGANIZATION_REF_COLUMNS,
     USER_REF_COLUMNS,
     AttachmentSerializer,
+    AttachmentUploadSerializer,
     BlankAsNullCharField,
     PlainRefSerializer,
     UserRefSerializer,
+    attach_file,
     columns,
     select_refs,
 )
@@ -379,20 +379,9 @@ class ProgressReportViewSet(
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser], filter_backends=[])
     def attachments(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        report = self.get_object()
-        refuse_unless(report.may_edit(request.user), _("この進捗報告は変更できません。"))
-        body = AttachmentUploadSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        before = set(report.attachments.values_list("pk", flat=True))
-        try:
-            actions.save_report(report, request.user, {}, attachments=[body.validated_data["file"]])
-        except DjangoValidationError as exc:
-            # The action names its argument (`attachments`); this endpoint's field is `file`.
-            if hasattr(exc, "error_dict") and "attachments" in exc.error_dict:
-                raise DjangoValidationError({"file": exc.error_dict["attachments"]}) from exc
-            raise
-        attachment = report.attachments.exclude(pk__in=before).get()
-        return Response(ReportAttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+        return attach_file(
+            self.get_object(), request, actions.save_report, ReportAttachmentSerializer, _("この進捗報告は変更できません。")
+        )
 
     @extend_schema(
         summary="KPI trend of a policy: per KPI, its target and actual in each report the user may see (oldest first)",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.response import Response
 
 from council.api.compiled import CompiledRepresentation
+from council.api.viewsets import refuse_unless
 from council.models import TransitionLog
 
 
@@ -111,6 +114,29 @@ class TransitionLogSerializer(CompiledRepresentation, serializers.ModelSerialize
         )
         ordered.update(fields)
         return ordered
+
+
+class AttachmentUploadSerializer(CompiledRepresentation, serializers.Serializer):
+    file = serializers.FileField(help_text="PDF, XLSX, DOCX, CSV, PNG, JPEG（20MBまで、拡張子と内容が一致すること）")
+
+
+def attach_file(owner, request, save, serializer_class, refusal) -> Response:
+    """`POST …/attachments/`: one file (field `file`) attached to `owner` — a study, a report —
+    by its app's save action (`save(owner, user, {}, attachments=[file])`), which checks the
+    file; answers 201 with the new attachment. 403 with `refusal` unless the user may edit."""
+    refuse_unless(owner.may_edit(request.user), refusal)
+    body = AttachmentUploadSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    before = set(owner.attachments.values_list("pk", flat=True))
+    try:
+        save(owner, request.user, {}, attachments=[body.validated_data["file"]])
+    except DjangoValidationError as exc:
+        # The action names its argument (`attachments`); the endpoint's field is `file`.
+        if hasattr(exc, "error_dict") and "attachments" in exc.error_dict:
+            raise DjangoValidationError({"file": exc.error_dict["attachments"]}) from exc
+        raise
+    attachment = owner.attachments.exclude(pk__in=before).get()
+    return Response(serializer_class(attachment).data, status=status.HTTP_201_CREATED)
 
 
 class AttachmentSerializer(CompiledRepresentation, serializers.Serializer):
