@@ -9,6 +9,7 @@ ValidationError goes back on the form next to the field it names.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -48,6 +49,7 @@ from candidates.models import (
     Viewpoint,
 )
 from council.models import Attachment
+from council.transitions import perform_move
 from council.workflow import TransitionNotAllowed, WorkflowModel
 from tenants.access import access_for
 
@@ -291,19 +293,13 @@ def candidate_transition(request: HttpRequest, pk: int) -> HttpResponse:
         _visible_candidates(request.user).select_related("owning_ministry", "proposed_by", "created_by"), pk=pk
     )
     form = CandidateTransitionForm(request.POST, candidate=candidate)
-    if not form.is_valid():
-        return _candidate_detail(request, candidate, transition_form=form)
-    to = form.cleaned_data["to"]
-    try:
-        actions.decide(
-            candidate, request.user, to, track=form.cleaned_data["track"], comment=form.cleaned_data["comment"]
-        )
-    except TransitionNotAllowed as exc:
-        messages.error(request, exc.reason)
-        return _candidate_detail(request, candidate, status=409)
-    except ValidationError as exc:
-        add_action_errors(form, exc, CANDIDATE_FIELD_LABELS)
-        return _candidate_detail(request, candidate, transition_form=form)
+    refused = perform_move(
+        request, form,
+        lambda data: actions.decide(candidate, request.user, data["to"], track=data["track"], comment=data["comment"]),
+        partial(_candidate_detail, request, candidate), labels=CANDIDATE_FIELD_LABELS,
+    )
+    if refused is not None:
+        return refused
     messages.success(
         request,
         _("対象候補「%(title)s」を「%(status)s」にしました。")
@@ -447,17 +443,13 @@ def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def study_transition(request: HttpRequest, pk: int) -> HttpResponse:
     study = _get_study(request, pk)
-    form = TransitionForm(request.POST)
-    if not form.is_valid():
-        return _study_detail(request, study, transition_form=form)
-    try:
-        actions.move_study(study, request.user, form.cleaned_data["to"], comment=form.cleaned_data["comment"])
-    except TransitionNotAllowed as exc:
-        messages.error(request, exc.reason)
-        return _study_detail(request, study, status=409)
-    except ValidationError as exc:
-        add_action_errors(form, exc, STUDY_FIELD_LABELS)
-        return _study_detail(request, study, transition_form=form)
+    refused = perform_move(
+        request, TransitionForm(request.POST),
+        lambda data: actions.move_study(study, request.user, data["to"], comment=data["comment"]),
+        partial(_study_detail, request, study), labels=STUDY_FIELD_LABELS,
+    )
+    if refused is not None:
+        return refused
     messages.success(request, _("実現可能性調査を「%(status)s」にしました。") % {"status": study.get_status_display()})
     return redirect(study)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -31,7 +32,8 @@ from candidates.forms import add_action_errors
 from candidates.models import Candidate, CandidateStatus, StudyStatus
 from candidates.views import content_disposition
 from council.pdf import pdf_language
-from council.workflow import Conflict, TransitionNotAllowed
+from council.transitions import perform_move
+from council.workflow import Conflict
 from policies import actions, tasks
 from policies.diff import diff_bodies
 from policies.forms import (
@@ -273,17 +275,13 @@ def policy_transition(request: HttpRequest, pk: int) -> HttpResponse:
         return _policy_detail(request, policy, status=409)
     if not policy.may_transition(request.user, PolicyStatus.WITHDRAWN):
         raise PermissionDenied(_("この方針を取り下げる権限がありません。"))
-    form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        return _policy_detail(request, policy, withdraw_form=form)
-    try:
-        actions.withdraw_policy(policy, request.user, comment=form.cleaned_data["comment"])
-    except TransitionNotAllowed as exc:
-        messages.error(request, exc.reason)
-        return _policy_detail(request, policy, status=409)
-    except ValidationError as exc:
-        add_action_errors(form, exc)
-        return _policy_detail(request, policy, withdraw_form=form)
+    refused = perform_move(
+        request, WithdrawForm(request.POST),
+        lambda data: actions.withdraw_policy(policy, request.user, comment=data["comment"]),
+        partial(_policy_detail, request, policy), form_arg="withdraw_form",
+    )
+    if refused is not None:
+        return refused
     messages.success(request, _("共通化推進方針「%(title)s」を取り下げました。") % {"title": policy.title})
     return redirect(policy)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -32,6 +33,7 @@ from candidates.views import content_disposition
 from council import calendar
 from council.japanmap import render_map
 from council.models import Attachment
+from council.transitions import perform_move
 from council.workflow import Conflict, TransitionNotAllowed
 from policies.models import Policy, PolicyStatus
 from progress import actions, tally
@@ -276,17 +278,13 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_transition(request: HttpRequest, pk: int) -> HttpResponse:
     report = _get_report(request, pk)
-    form = ReportTransitionForm(request.POST)
-    if not form.is_valid():
-        return _report_detail(request, report, transition_form=form)
-    try:
-        actions.move_report(report, request.user, form.cleaned_data["to"], comment=form.cleaned_data["comment"])
-    except Conflict as exc:
-        messages.error(request, _conflict_message(exc))
-        return _report_detail(request, report, status=409)
-    except ValidationError as exc:
-        add_action_errors(form, exc, REPORT_FIELD_LABELS)
-        return _report_detail(request, report, transition_form=form)
+    refused = perform_move(
+        request, ReportTransitionForm(request.POST),
+        lambda data: actions.move_report(report, request.user, data["to"], comment=data["comment"]),
+        partial(_report_detail, request, report), labels=REPORT_FIELD_LABELS,
+    )
+    if refused is not None:
+        return refused
     messages.success(request, _("進捗報告を「%(status)s」にしました。") % {"status": report.get_status_display()})
     return redirect(report)
 
@@ -832,24 +830,22 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def measure_transition(request: HttpRequest, pk: int) -> HttpResponse:
     measure = _get_measure(request, pk)
     form = MeasureTransitionForm(request.POST)
-    if not form.is_valid():
-        return _measure_detail(request, measure, form=form)
-    to = form.cleaned_data["to"]
-    try:
-        if to == MeasureStatus.RESPONDED:
-            actions.respond_to_measure(measure, request.user, response=form.cleaned_data["response"])
-        elif to == MeasureStatus.CLOSED:
-            actions.close_measure(measure, request.user, comment=form.cleaned_data["comment"])
+
+    def move(data: dict) -> None:
+        if data["to"] == MeasureStatus.RESPONDED:
+            actions.respond_to_measure(measure, request.user, response=data["response"])
+        elif data["to"] == MeasureStatus.CLOSED:
+            actions.close_measure(measure, request.user, comment=data["comment"])
         else:
-            raise TransitionNotAllowed(measure, to)
-    except Conflict as exc:
-        messages.error(request, _conflict_message(exc))
-        return _measure_detail(request, measure, status=409)
-    except ValidationError as exc:
-        add_action_errors(form, exc, MEASURE_FIELD_LABELS)
-        return _measure_detail(request, measure, form=form)
+            raise TransitionNotAllowed(measure, data["to"])
+
+    refused = perform_move(
+        request, form, move, partial(_measure_detail, request, measure), labels=MEASURE_FIELD_LABELS, form_arg="form"
+    )
+    if refused is not None:
+        return refused
     measure.refresh_from_db()
-    if to == MeasureStatus.RESPONDED:
+    if form.cleaned_data["to"] == MeasureStatus.RESPONDED:
         messages.success(request, _("措置依頼に回答しました。"))
     else:
         messages.success(request, _("措置依頼を完了にしました。"))

@@ -17,6 +17,8 @@ an action's ValidationError back on the form (nothing saved), a Conflict as 409.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -52,6 +54,7 @@ from council.meetings.models import (
     MeetingStatus,
 )
 from council.templatetags.council_tags import wareki_fiscal_year
+from council.transitions import perform_move
 from council.workflow import Conflict, TransitionNotAllowed
 from tenants.access import access_for
 
@@ -242,19 +245,16 @@ def meeting_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def meeting_transition(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _get_meeting(request, pk)
-    form = MeetingTransitionForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, meeting, transition_form=form, status=400)
-    to = form.cleaned_data["to"]
-    _require(meeting.may_transition(request.user, to), _("会議の状態を変更できるのは事務局です。"))
-    try:
-        actions.move_meeting(meeting, request.user, to, comment=form.cleaned_data["comment"])
-    except TransitionNotAllowed as exc:
-        messages.error(request, exc.reason)
-        return _detail(request, meeting, status=409)
-    except ValidationError as exc:
-        add_action_errors(form, exc, {**MEETING_FIELD_LABELS, "agenda_items": str(_("議題"))})
-        return _detail(request, meeting, transition_form=form, status=400)
+    def move(data: dict) -> None:
+        _require(meeting.may_transition(request.user, data["to"]), _("会議の状態を変更できるのは事務局です。"))
+        actions.move_meeting(meeting, request.user, data["to"], comment=data["comment"])
+
+    refused = perform_move(
+        request, MeetingTransitionForm(request.POST), move, partial(_detail, request, meeting),
+        labels={**MEETING_FIELD_LABELS, "agenda_items": str(_("議題"))}, invalid_status=400,
+    )
+    if refused is not None:
+        return refused
     meeting.refresh_from_db()
     messages.success(request, _("会議を「%(status)s」にしました。") % {"status": meeting.get_status_display()})
     return redirect(meeting)
