@@ -852,7 +852,9 @@ class Generator:
         low, high = max(1, round(mean) - 2), round(mean) + 2
         fy = calendar.fiscal_year(self.as_of)
         sources = ["web", "api", "import", "import"]
-        adoption_cols = ["id", "policy_id", "organization_id", "status", "target_fiscal_year", "updated_by_id", "updated_at"]
+        # organization_code: the copy the triggers keep (progress/orgcode.py), which the COPY skips.
+        adoption_cols = ["id", "policy_id", "organization_id", "status", "target_fiscal_year", "updated_by_id", "updated_at",
+                         "organization_code"]
         change_cols = ["id", "adoption_id", "from_status", "to_status", "target_fiscal_year", "changed_by_id", "changed_at", "source"]
         adoption_rows: list[tuple] = []
         change_rows: list[tuple] = []
@@ -882,7 +884,7 @@ class Generator:
                     next_change += 1
                     status, last_by, last_at = to, by, at
                 adoption_rows.append((aid, policy["id"], org.pk, status, year if status == "planned" else None, last_by,
-                                      last_at or start))
+                                      last_at or start, org.code))
             total_adoption += self.writer.tuples(Adoption, adoption_cols, adoption_rows)
             total_changes += self.writer.tuples(AdoptionChange, change_cols, change_rows)
             adoption_rows, change_rows = [], []

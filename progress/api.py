@@ -518,7 +518,7 @@ class AdoptionFilter(django_filters.FilterSet):
         label="都道府県の団体コード（6桁）：その都道府県と域内の市区町村",
         validators=[validate_local_government_code],
     )
-    ordering = StableOrderingFilter(fields=[("organization__code", "code"), "status", "updated_at"])
+    ordering = StableOrderingFilter(fields=[("organization_code", "code"), "status", "updated_at"])
 
     class Meta:
         model = Adoption
