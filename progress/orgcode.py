@@ -13,7 +13,7 @@ which copies rows with triggers off, writes the code itself.
 
 from __future__ import annotations
 
-from django.db import connection
+from council import sql
 
 SET_FROM_ORGANIZATION = "(SELECT o.code FROM tenants_organization o WHERE o.id = {row}.organization_id)"
 
@@ -73,17 +73,9 @@ RECOPY = [
 
 
 def install(schema_editor=None) -> None:
-    conn = schema_editor.connection if schema_editor is not None else connection
-    statements = POSTGRESQL if conn.vendor == "postgresql" else SQLITE if conn.vendor == "sqlite" else []
-    with conn.cursor() as cursor:
-        # Copy first: with the triggers in place each row's update would look its code up twice.
-        for sql in RECOPY + statements:
-            cursor.execute(sql)
+    # Copy first: with the triggers in place each row's update would look its code up twice.
+    sql.run(RECOPY + sql.for_vendor({"postgresql": POSTGRESQL, "sqlite": SQLITE}, schema_editor), schema_editor)
 
 
 def uninstall(schema_editor=None) -> None:
-    conn = schema_editor.connection if schema_editor is not None else connection
-    statements = POSTGRESQL_DROP if conn.vendor == "postgresql" else SQLITE_DROP if conn.vendor == "sqlite" else []
-    with conn.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
+    sql.run(sql.for_vendor({"postgresql": POSTGRESQL_DROP, "sqlite": SQLITE_DROP}, schema_editor), schema_editor)

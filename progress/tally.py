@@ -12,7 +12,7 @@ generator, which switches them off for its COPY).
 
 from __future__ import annotations
 
-from django.db import connection
+from council import sql
 
 TABLE = "progress_adoptiontally"
 # The prefecture id of the rows that count the whole country (no organization has id 0).
@@ -82,23 +82,13 @@ REBUILD = [
 
 
 def install(schema_editor=None) -> None:
-    conn = schema_editor.connection if schema_editor is not None else connection
-    statements = POSTGRESQL if conn.vendor == "postgresql" else SQLITE if conn.vendor == "sqlite" else []
-    with conn.cursor() as cursor:
-        for sql in statements + REBUILD:
-            cursor.execute(sql)
+    sql.run(sql.for_vendor({"postgresql": POSTGRESQL, "sqlite": SQLITE}, schema_editor) + REBUILD, schema_editor)
 
 
 def uninstall(schema_editor=None) -> None:
-    conn = schema_editor.connection if schema_editor is not None else connection
-    statements = POSTGRESQL_DROP if conn.vendor == "postgresql" else SQLITE_DROP if conn.vendor == "sqlite" else []
-    with conn.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
+    sql.run(sql.for_vendor({"postgresql": POSTGRESQL_DROP, "sqlite": SQLITE_DROP}, schema_editor), schema_editor)
 
 
 def rebuild() -> None:
     """Recompute the tally from the adoption rows (in the caller's transaction)."""
-    with connection.cursor() as cursor:
-        for sql in REBUILD:
-            cursor.execute(sql)
+    sql.run(REBUILD)
