@@ -132,10 +132,6 @@ def _file_response(attachment: Attachment) -> FileResponse:
     return response
 
 
-def _conflict_message(exc: Conflict) -> str:
-    return exc.reason if isinstance(exc, TransitionNotAllowed) else str(exc)
-
-
 def _visible_policy(request: HttpRequest, pk: int) -> Policy:
     return get_object_or_404(Policy.objects.visible_to(request.user).select_related("ministry"), pk=pk)
 
@@ -327,7 +323,7 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 _split_errors(exc, form, tables, REPORT_FIELD_LABELS)
                 messages.warning(request, _("下書きを保存しました。提出するには、表示された項目を入力してください。"))
             except Conflict as exc:
-                messages.error(request, _conflict_message(exc))
+                messages.error(request, str(exc))
                 status = 409
             else:
                 messages.success(request, _("進捗報告を提出しました。"))
@@ -377,7 +373,7 @@ def schedule_new(request: HttpRequest, policy_pk: int) -> HttpResponse:
         try:
             schedule = actions.set_schedule(policy, request.user, **form.cleaned_data)
         except Conflict as exc:
-            messages.error(request, _conflict_message(exc))
+            messages.error(request, str(exc))
             existing = ReportingSchedule.objects.filter(policy=policy).first()
             status = 409
         except ValidationError as exc:

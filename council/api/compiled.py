@@ -82,7 +82,7 @@ def _step(field) -> tuple:
     name = field.field_name
     if isinstance(field, serializers.SerializerMethodField):
         return name, None, None, field.method_name
-    if isinstance(field, serializers.RelatedField) or isinstance(field, serializers.ManyRelatedField):
+    if isinstance(field, (serializers.RelatedField, serializers.ManyRelatedField)):
         return name, field.get_attribute, field.to_representation, None
     return name, _getter(field), _renderer(field), None
 
@@ -109,9 +109,6 @@ def _renderer(field):
             return [child(item) for item in items]
 
         return render_many
-    if isinstance(field, serializers.BaseSerializer):
-        # A prototype's rendering: compiled (or plain) serializers take their own fast path.
-        return field.to_representation
     if own is serializers.CharField.to_representation:
         return lambda value: value if type(value) is str else str(value)
     if own is serializers.IntegerField.to_representation:
@@ -131,6 +128,8 @@ def _renderer(field):
             return text[:-6] + "Z" if text.endswith("+00:00") else text
 
         return render_datetime
+    # Everything else, nested serializers included (compiled or plain ones take their own fast
+    # path), renders as the field itself does.
     return field.to_representation
 
 

@@ -155,4 +155,3 @@ class AttachmentSerializer(CompiledRepresentation, serializers.Serializer):
 
     def get_url(self, attachment) -> str:
         return reverse(self.download_route, args=[attachment.pk])
-
