@@ -134,7 +134,7 @@ def published() -> dict[str, tuple[list[str], QuerySet, list[str]]]:
         ),
         "adoption.csv": (
             ["policy_id", "code", "name", "status", "target_fiscal_year", "updated_at"],
-            Adoption.objects.filter(policy__in=policies).order_by("policy_id", "organization__code"),
+            Adoption.objects.filter(policy__in=policies).order_by("policy_id", "organization_code"),
             ["policy_id", "organization__code", "organization__name", "status", "target_fiscal_year", "updated_at"],
         ),
         "usage_reports.csv": (

@@ -511,7 +511,7 @@ def adoption(request: HttpRequest) -> HttpResponse:
 
     page = None
     if prefecture or status_filter:
-        rows = Adoption.objects.filter(policy=policy).select_related("organization").order_by("organization__code")
+        rows = Adoption.objects.filter(policy=policy).select_related("organization").order_by("organization_code")
         if prefecture:
             rows = rows.filter(Q(organization=prefecture) | Q(organization__parent=prefecture))
         if status_filter:

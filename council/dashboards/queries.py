@@ -130,7 +130,7 @@ def adoption_by_municipality(policy_id: int, prefecture) -> dict:
     rows = (
         Adoption.objects.filter(policy_id=policy_id)
         .filter(Q(organization=prefecture) | Q(organization__parent=prefecture))
-        .order_by("organization__code")
+        .order_by("organization_code")
         .values_list("organization_id", "organization__code", "organization__name", "organization__name_en", "status", "target_fiscal_year", "updated_at")
     )
     results = [
