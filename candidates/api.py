@@ -58,6 +58,7 @@ from council.api.serializers import (
 )
 from council.api.viewsets import VisibleQuerysetMixin, VisibleReadOnlyViewSet, refuse_unless
 from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, workflow_schema
+from council.prefetch import prefetch_list
 from tenants.api import OrganizationRefSerializer
 
 
@@ -135,7 +136,7 @@ class CandidateSerializer(CompiledRepresentation, serializers.ModelSerializer):
     proposed_by = OrganizationRefSerializer(read_only=True)
     # Blank until the candidate is decided: the schema says so (BlankEnum).
     track = serializers.ChoiceField(choices=Track.choices, read_only=True, allow_blank=True)
-    business_areas = BusinessAreaRefSerializer(many=True, read_only=True)
+    business_areas = BusinessAreaRefSerializer(many=True, read_only=True, source="business_areas_list")
     assessor_count = serializers.IntegerField(read_only=True)
     means = serializers.SerializerMethodField(help_text="基準ごとの評点の平均")
     weighted_total = serializers.SerializerMethodField(help_text="重み付き合計（評価がなければ null）")
@@ -263,7 +264,7 @@ class CandidateViewSet(
             super()
             .get_queryset()
             .with_scores()
-            .prefetch_related("business_areas")
+            .prefetch_related(prefetch_list("business_areas"))
             # Stated here too: the list is ordered the same way whatever its annotations.
             .order_by(*Candidate._meta.ordering)
         )
@@ -505,7 +506,7 @@ class FeasibilityStudySerializer(CompiledRepresentation, serializers.ModelSerial
     conclusion = serializers.ChoiceField(choices=Conclusion.choices, read_only=True, allow_blank=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True, help_text="提出期限を過ぎて未提出")
     assigned_by = UserRefSerializer(read_only=True)
-    attachments = StudyAttachmentSerializer(many=True, read_only=True)
+    attachments = StudyAttachmentSerializer(many=True, read_only=True, source="attachments_list")
 
     class Meta:
         model = FeasibilityStudy
@@ -623,7 +624,7 @@ class FeasibilityStudyViewSet(
             .get_queryset()
             .with_overdue()
             .with_details_visible(self.request.user)
-            .prefetch_related("attachments")
+            .prefetch_related(prefetch_list("attachments"))
         )
 
     def get_serializer_class(self):

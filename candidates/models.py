@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from council import calendar
 from council.models import Attachment
+from council.prefetch import listed
 from council.workflow import TransitionNotAllowed, WorkflowModel
 from tenants.access import access_for, is_council_member, permitted_q
 from tenants.models import EnglishNamed, Organization, OrganizationKind
@@ -156,6 +157,7 @@ class Candidate(WorkflowModel):
     business_areas = models.ManyToManyField(
         BusinessArea, verbose_name=_("関連する標準化対象業務"), blank=True, related_name="candidates"
     )
+    business_areas_list = listed("business_areas")
     proposed_by = models.ForeignKey(
         Organization,
         verbose_name=_("提案団体"),
@@ -505,6 +507,8 @@ class FeasibilityStudy(WorkflowModel):
     # Fields the ministry writes; a municipal official sees only the conclusion of an accepted study.
     MINISTRY_FIELDS = ("findings", "affected_local_governments", "cost_initial_yen", "cost_annual_yen",
                        "expected_effect", "staff_hours_saved_per_year", "risks", "conclusion")
+    # StudyAttachment.study's related objects, as a list (council.prefetch).
+    attachments_list = listed("attachments")
 
     candidate = models.OneToOneField(
         Candidate, verbose_name=_("対象候補"), on_delete=models.PROTECT, related_name="study"

@@ -14,7 +14,6 @@ from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -47,6 +46,7 @@ from council.api.serializers import (
 from council.api.viewsets import VisibleQuerysetMixin, refuse_unless
 from council.api.workflow import TRANSITION_CONFLICT, TransitionSerializer, WorkflowViewSetMixin, workflow_schema
 from council.pdf import pdf_language
+from council.prefetch import prefetch_list
 from council.workflow import TransitionNotAllowed
 from policies import actions, tasks
 from policies.diff import diff_bodies
@@ -444,7 +444,7 @@ class ConsentRoundSerializer(CompiledRepresentation, serializers.ModelSerializer
     policy = PolicySerializer(read_only=True)
     version = VersionRefSerializer(read_only=True)
     voters = serializers.SerializerMethodField(help_text="同意権を持つ団体（団体コード順）")
-    ballots = BallotSerializer(many=True, read_only=True)
+    ballots = BallotSerializer(many=True, read_only=True, source="ballots_list")
     # Blank until the round closes: the schema says so (BlankEnum).
     outcome = serializers.ChoiceField(choices=Outcome.choices, read_only=True, allow_blank=True)
     closed_by = UserRefSerializer(read_only=True, allow_null=True)
@@ -460,7 +460,7 @@ class ConsentRoundSerializer(CompiledRepresentation, serializers.ModelSerializer
     @extend_schema_field(OrganizationRefSerializer(many=True))
     def get_voters(self, round_: ConsentRound) -> list[dict]:
         # The view prefetches the voters in code order; sort again for a round read on its own.
-        voters = sorted(round_.voters.all(), key=lambda voter: voter.organization.code)
+        voters = sorted(round_.voters_list, key=lambda voter: voter.organization.code)
         # One serializer for every round of a page: building its fields is the costly part.
         if not hasattr(self, "_voter"):
             self._voter = OrganizationRefSerializer(context=self.context)
@@ -583,7 +583,7 @@ class ConsentRoundViewSet(
                 *columns("organization", ORGANIZATION_REF_COLUMNS), *columns("cast_by", USER_REF_COLUMNS),
             )
             voters = voters.only("id", "round", "organization", *columns("organization", ORGANIZATION_REF_COLUMNS))
-        return queryset.prefetch_related(Prefetch("ballots", queryset=ballots), Prefetch("voters", queryset=voters))
+        return queryset.prefetch_related(prefetch_list("ballots", ballots), prefetch_list("voters", voters))
 
     def read(self, round_: ConsentRound, status_code=status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=round_.pk)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from candidates.models import Candidate
+from council.prefetch import listed
 from council.workflow import Conflict, TransitionNotAllowed, WorkflowModel
 from tenants.access import access_for, is_council_member, permitted_q
 from tenants.models import Organization
@@ -384,6 +385,10 @@ class ConsentRoundQuerySet(models.QuerySet["ConsentRound"]):
 
 
 class ConsentRound(models.Model):
+    # ConsentVoter.round's and Ballot.round's related objects, as lists (council.prefetch).
+    voters_list = listed("voters")
+    ballots_list = listed("ballots")
+
     policy = models.ForeignKey(Policy, verbose_name=_("方針"), on_delete=models.PROTECT, related_name="rounds")
     version = models.ForeignKey(PolicyVersion, verbose_name=_("対象の版"), on_delete=models.PROTECT, related_name="rounds")
     version_hash = models.CharField(_("対象の版のハッシュ"), max_length=64)

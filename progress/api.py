@@ -49,6 +49,7 @@ from council.api.serializers import (
 )
 from council.api.viewsets import VisibleQuerysetMixin, refuse_unless
 from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, workflow_schema
+from council.prefetch import prefetch_list
 from policies.models import Policy
 from policies.api import PDF_STATUS
 from progress import actions
@@ -238,7 +239,7 @@ class ProgressReportSerializer(CompiledRepresentation, serializers.ModelSerializ
     overall_progress = serializers.FloatField(
         read_only=True, allow_null=True, help_text="マイルストーンの進捗率の重み付き平均（マイルストーンがなければ null）"
     )
-    attachments = ReportAttachmentSerializer(many=True, read_only=True)
+    attachments = ReportAttachmentSerializer(many=True, read_only=True, source="attachments_list")
 
     class Meta:
         model = ProgressReport
@@ -344,7 +345,7 @@ class ProgressReportViewSet(
     queryset = select_refs(
         ProgressReport.objects.all(),
         {"policy": ("id", "title", "ministry"), "policy__ministry": ORGANIZATION_REF_COLUMNS, "schedule": None},
-    ).prefetch_related("attachments")
+    ).prefetch_related(prefetch_list("attachments"))
     serializer_class = ProgressReportSerializer
     filterset_class = ProgressReportFilter
     transition_serializer_class = ReportTransitionSerializer

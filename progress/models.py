@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from council import calendar
 from council.models import Attachment
+from council.prefetch import listed
 from council.workflow import WorkflowModel
 from policies.models import Policy
 from progress.periods import Period
@@ -116,6 +117,8 @@ class ProgressReport(WorkflowModel):
         ReportStatus.RETURNED: frozenset({ReportStatus.SUBMITTED}),
     }
     MINISTRY_FIELDS = ("summary", "milestones", "kpis", "risks")
+    # ReportAttachment.report's related objects, as a list (council.prefetch).
+    attachments_list = listed("attachments")
 
     schedule = models.ForeignKey(ReportingSchedule, on_delete=models.PROTECT, related_name="reports")
     policy = models.ForeignKey(Policy, verbose_name=_("方針"), on_delete=models.PROTECT, related_name="reports")

@@ -1,0 +1,64 @@
+"""council.prefetch: a relation read as a list, prefetched for a page in one query without a
+queryset per row, or read on first use where nothing prefetched it."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from candidates.models import BusinessArea, Candidate
+from council.prefetch import prefetch_list
+from policies.models import Ballot, ConsentRound
+from tests.api_policy_helpers import accepted_candidate, open_round, submitted_policy, vote
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rounds():
+    first = open_round(submitted_policy("一つ目の方針"))
+    vote(first, "consent", "objection")
+    second = open_round(submitted_policy("二つ目の方針", ministry="mhlw"))
+    vote(second, "abstain")
+    return first, second
+
+
+def test_a_page_reads_each_relation_in_one_query(rounds):
+    ballots = Ballot.objects.select_related("organization").order_by("organization__code")
+    with CaptureQueriesContext(connection) as captured:
+        page = list(ConsentRound.objects.order_by("pk").prefetch_related(prefetch_list("ballots", ballots)))
+        listed = {round_.pk: [(b.organization.code, b.choice) for b in round_.ballots_list] for round_ in page}
+    assert len(captured) == 2  # the rounds, then every round's ballots
+    first, second = rounds
+    assert listed == {
+        first.pk: sorted((b.organization.code, b.choice) for b in first.ballots.select_related("organization")),
+        second.pk: [(b.organization.code, b.choice) for b in second.ballots.select_related("organization")],
+    }
+    assert len(listed[first.pk]) == 2 and len(listed[second.pk]) == 1
+    # What was prefetched is a list, kept on the row: reading it again asks nothing.
+    with CaptureQueriesContext(connection) as again:
+        assert all(isinstance(round_.ballots_list, list) for round_ in page)
+    assert len(again) == 0
+
+
+def test_without_a_prefetch_the_list_is_read_on_first_use(rounds):
+    first, _second = rounds
+    round_ = ConsentRound.objects.get(pk=first.pk)
+    with CaptureQueriesContext(connection) as captured:
+        voters = round_.voters_list
+        assert round_.voters_list is voters  # read once
+    assert len(captured) == 1
+    assert sorted(voter.organization_id for voter in voters) == sorted(first.voters.values_list("organization", flat=True))
+    assert len(voters) == 3
+
+
+def test_many_to_many_relations_are_listed_too():
+    candidate = accepted_candidate()
+    areas = [
+        BusinessArea.objects.create(code=f"area-{n}", name=f"業務{n}", owning_ministry=candidate.owning_ministry)
+        for n in range(2)
+    ]
+    candidate.business_areas.set(areas)
+    expected = sorted(area.pk for area in areas)
+    fetched = Candidate.objects.prefetch_related(prefetch_list("business_areas")).get(pk=candidate.pk)
+    assert "business_areas_list" in fetched.__dict__
+    assert sorted(area.pk for area in fetched.business_areas_list) == expected
