@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from council import calendar
+from council.loading import RowLoaded
 from council.models import Attachment
 from council.prefetch import listed
 from council.workflow import TransitionNotAllowed, WorkflowModel
@@ -30,7 +31,7 @@ class BusinessAreaQuerySet(models.QuerySet["BusinessArea"]):
         return self
 
 
-class BusinessArea(EnglishNamed, models.Model):
+class BusinessArea(EnglishNamed, RowLoaded, models.Model):
     code = models.SlugField(_("コード"), max_length=40, unique=True)
     name = models.CharField(_("業務名"), max_length=50, unique=True)
     name_en = models.CharField(_("英語名称"), max_length=100, blank=True)
@@ -264,7 +265,7 @@ class Candidate(WorkflowModel):
         return ScoreSummary.of(self)
 
 
-class CriteriaWeights(models.Model):
+class CriteriaWeights(RowLoaded, models.Model):
     """The weights of the three criteria in a candidate's total, set once by the secretariat."""
 
     user_need = models.DecimalField(
@@ -317,7 +318,7 @@ class CriteriaWeights(models.Model):
             raise ValidationError(_("少なくとも1つの重みを0より大きくしてください。"))
 
 
-class Assessment(models.Model):
+class Assessment(RowLoaded, models.Model):
     """One assessor's scores of a candidate against the three criteria, with the why."""
 
     candidate = models.ForeignKey(Candidate, verbose_name=_("対象候補"), on_delete=models.CASCADE, related_name="assessments")

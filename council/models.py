@@ -5,8 +5,10 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from council.loading import RowLoaded
 
-class TransitionLog(models.Model):
+
+class TransitionLog(RowLoaded, models.Model):
     """One row per workflow transition of any workflow object: who, when, from, to, why."""
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
@@ -36,7 +38,7 @@ class TransitionLog(models.Model):
         return f"{self.content_type.model}#{self.object_id}: {self.from_status or '-'} → {self.to_status}"
 
 
-class Attachment(models.Model):
+class Attachment(RowLoaded, models.Model):
     """A file attached to something, checked by content (see council.uploads) and served
     only through a view that checks the viewer may see its owner."""
 

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from council.loading import RowLoaded
 from council.models import TransitionLog
 
 
@@ -35,7 +36,7 @@ class TransitionNotAllowed(Conflict):
         super().__init__(self.reason)
 
 
-class WorkflowModel(models.Model):
+class WorkflowModel(RowLoaded, models.Model):
     """Abstract base: subclasses define `status` (with choices) and `TRANSITIONS`."""
 
     # from status → the statuses it may move to

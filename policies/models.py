@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from candidates.models import Candidate
+from council.loading import RowLoaded
 from council.prefetch import listed
 from council.workflow import Conflict, TransitionNotAllowed, WorkflowModel
 from tenants.access import access_for, is_council_member, permitted_q
@@ -182,7 +183,7 @@ class PolicyVersionQuerySet(models.QuerySet["PolicyVersion"]):
         return super().update(**kwargs)
 
 
-class PolicyVersion(models.Model):
+class PolicyVersion(RowLoaded, models.Model):
     policy = models.ForeignKey(Policy, verbose_name=_("方針"), on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField(_("版"))
     body = models.TextField(_("本文"), max_length=100_000, validators=[MaxLengthValidator(100_000)])
@@ -315,7 +316,7 @@ def clean_schedule(rows) -> list[dict]:
     return cleaned
 
 
-class VersionComment(models.Model):
+class VersionComment(RowLoaded, models.Model):
     """A comment by the secretariat or an association on one section of a version."""
 
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="comments")
@@ -384,7 +385,7 @@ class ConsentRoundQuerySet(models.QuerySet["ConsentRound"]):
         return self.filter(policy__in=Policy.objects.visible_to(user))
 
 
-class ConsentRound(models.Model):
+class ConsentRound(RowLoaded, models.Model):
     # ConsentVoter.round's and Ballot.round's related objects, as lists (council.prefetch).
     voters_list = listed("voters")
     ballots_list = listed("ballots")
@@ -457,7 +458,7 @@ class ConsentRound(models.Model):
         return sorted(mine & self.voter_ids())
 
 
-class ConsentVoter(models.Model):
+class ConsentVoter(RowLoaded, models.Model):
     """A body whose ballot counts in a round: the three associations, and any secretariat
     body the secretariat grants consent rights to."""
 
@@ -478,7 +479,7 @@ class ConsentVoter(models.Model):
         return str(self.organization)
 
 
-class Ballot(models.Model):
+class Ballot(RowLoaded, models.Model):
     """One voting body's current ballot in a round (its changes are in ConsentRecord)."""
 
     round = models.ForeignKey(ConsentRound, on_delete=models.PROTECT, related_name="ballots")
@@ -509,7 +510,7 @@ class Ballot(models.Model):
         return f"{self.organization}: {self.get_choice_display()}"
 
 
-class ConsentRecord(models.Model):
+class ConsentRecord(RowLoaded, models.Model):
     """Append-only, hash-chained log of a round: opening, every ballot cast or changed, and
     the close. Each row's hash covers the previous row's hash, so an edit anywhere breaks
     the chain (see `verify_consent_records`)."""
@@ -551,7 +552,7 @@ class ConsentRecord(models.Model):
         return hashlib.sha256(canonical_json(material).encode()).hexdigest()
 
 
-class ReminderLog(models.Model):
+class ReminderLog(RowLoaded, models.Model):
     """One consent reminder (round, voting body, kind), inserted once however often the beat
     runs, then claimed with a lease before it is sent (policies.tasks.send_consent_reminders):
     a worker that died between its claim and its send leaves a claim that expires, and the
@@ -570,7 +571,7 @@ class ReminderLog(models.Model):
         ]
 
 
-class VersionPdf(models.Model):
+class VersionPdf(RowLoaded, models.Model):
     """A version's rendered PDF, stored once per content (the version's hash, plus the
     closing record of its rounds once they have closed)."""
 
@@ -592,7 +593,7 @@ class VersionPdf(models.Model):
         return f"{self.key} ({self.language})"
 
 
-class VersionPdfClaim(models.Model):
+class VersionPdfClaim(RowLoaded, models.Model):
     """A worker's claim on rendering one PDF (content key and language), taken before it
     renders, so that two requests (two web processes, a redelivered task) render it once; a
     claim older than PDF_RENDER_LEASE_SECONDS belongs to a worker that died and is taken over

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from council import calendar
+from council.loading import RowLoaded
 from council.models import Attachment
 from council.prefetch import listed
 from council.workflow import WorkflowModel
@@ -35,7 +36,7 @@ class ReportingScheduleQuerySet(models.QuerySet["ReportingSchedule"]):
         return self.filter(policy__in=Policy.objects.visible_to(user))
 
 
-class ReportingSchedule(models.Model):
+class ReportingSchedule(RowLoaded, models.Model):
     policy = models.OneToOneField(Policy, verbose_name=_("方針"), on_delete=models.PROTECT, related_name="schedule")
     frequency = models.CharField(_("報告の頻度"), max_length=16, choices=Frequency.choices)
     due_days_after_period = models.PositiveSmallIntegerField(
@@ -310,7 +311,7 @@ class AdoptionQuerySet(models.QuerySet["Adoption"]):
         return self.filter(policy__in=Policy.objects.visible_to(user))
 
 
-class Adoption(models.Model):
+class Adoption(RowLoaded, models.Model):
     policy = models.ForeignKey(Policy, verbose_name=_("方針"), on_delete=models.PROTECT, related_name="adoptions")
     organization = models.ForeignKey(
         Organization, verbose_name=_("地方公共団体"), on_delete=models.PROTECT, related_name="adoptions"
@@ -362,7 +363,7 @@ class Adoption(models.Model):
             raise ValidationError({"target_fiscal_year": _("導入予定年度は導入予定の場合のみ入力します。")})
 
 
-class AdoptionTally(models.Model):
+class AdoptionTally(RowLoaded, models.Model):
     """How many adoption rows each (policy, prefecture, status) has, kept exact by database
     triggers on progress_adoption (migration 0006; progress/tally.py) in the same transaction
     as the rows themselves. The adoption list counts from it instead of counting up to 1.4
@@ -389,7 +390,7 @@ class AdoptionTally(models.Model):
         ]
 
 
-class AdoptionChange(models.Model):
+class AdoptionChange(RowLoaded, models.Model):
     class Source(models.TextChoices):
         WEB = "web", _("画面")
         API = "api", _("API")
@@ -431,7 +432,7 @@ class UsageReportQuerySet(models.QuerySet["UsageReport"]):
         return self
 
 
-class UsageReport(models.Model):
+class UsageReport(RowLoaded, models.Model):
     """利用状況: a national system's usage in a period, reported by the ministry running it."""
 
     reporter = models.ForeignKey(Organization, verbose_name=_("報告団体"), on_delete=models.PROTECT, related_name="usage_reports")
@@ -591,7 +592,7 @@ class MeasureRequest(WorkflowModel):
 # --- Reminders ----------------------------------------------------------------------------------------
 
 
-class Reminder(models.Model):
+class Reminder(RowLoaded, models.Model):
     """One reminder e-mail, keyed by (object, due date, kind) so it exists — and is sent — once.
 
     The row is inserted before anything is queued; a worker claims it with a conditional
@@ -631,7 +632,7 @@ class DocumentStatus(models.TextChoices):
     FAILED = "failed", _("失敗")
 
 
-class ProgressDocument(models.Model):
+class ProgressDocument(RowLoaded, models.Model):
     """A PDF of one progress report, or the council pack of a quarter (every policy's report
     whose period ends in it, with KPIs and adoption figures). Rendered by a Celery task with
     a time limit; its status is shown on the pages."""

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from council.loading import RowLoaded
 from tenants.codes import (
     is_prefecture_code,
     prefecture_code_of,
@@ -73,7 +74,7 @@ class EnglishNamed:
         return self.name
 
 
-class Organization(EnglishNamed, models.Model):
+class Organization(EnglishNamed, RowLoaded, models.Model):
     kind = models.CharField(
         _("種別"),
         max_length=16,
@@ -201,7 +202,7 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
             return super().delete()
 
 
-class Membership(models.Model):
+class Membership(RowLoaded, models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("利用者"),

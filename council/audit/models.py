@@ -16,6 +16,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from council.loading import RowLoaded
+
 GENESIS = "0" * 64
 
 
@@ -53,7 +55,7 @@ def model_label(content_type_id: int | None) -> str:
     return f"{content_type.app_label}.{content_type.model}"
 
 
-class AuditEvent(models.Model):
+class AuditEvent(RowLoaded, models.Model):
     """Who did what to which object, when and from where.
 
     Rows are only ever inserted (by council.audit.chain.append, under the chain lock); the

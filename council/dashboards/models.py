@@ -12,8 +12,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from council.loading import RowLoaded
 
-class Stamp(models.Model):
+
+class Stamp(RowLoaded, models.Model):
     """One row per scope ("summary", "cost", "adoption:<policy id>"): the version and time of the
     figures' last rebuild, which the API turns into ETag / Last-Modified. The "summary", "cost"
     and "adoption" rows also serialise concurrent rebuilds of their scope (row lock)."""
@@ -35,7 +37,7 @@ class Grain(models.TextChoices):
     POLICY = "policy", _("方針別")
 
 
-class SummaryFigure(models.Model):
+class SummaryFigure(RowLoaded, models.Model):
     """A count of one metric (e.g. candidates) with one key (e.g. status "selected").
 
     Each count is stored twice: at the ministry × fiscal-year grain (policy empty), which answers
@@ -57,7 +59,7 @@ class SummaryFigure(models.Model):
         ]
 
 
-class AdoptionFigure(models.Model):
+class AdoptionFigure(RowLoaded, models.Model):
     """Local governments per adoption status for one policy: per prefecture (the prefecture
     itself and its municipalities) and, with ``prefecture`` empty, nationwide."""
 
@@ -70,7 +72,7 @@ class AdoptionFigure(models.Model):
         indexes = [models.Index(fields=["policy", "prefecture"], name="adoption_figure_policy_pref")]
 
 
-class AdoptionTrendPoint(models.Model):
+class AdoptionTrendPoint(RowLoaded, models.Model):
     """Local governments per adoption status at the end of a month (Asia/Tokyo), from the
     adoption history, for one policy."""
 
@@ -83,7 +85,7 @@ class AdoptionTrendPoint(models.Model):
         indexes = [models.Index(fields=["policy", "month"], name="adoption_trend_policy_month")]
 
 
-class CostFigure(models.Model):
+class CostFigure(RowLoaded, models.Model):
     """Estimated costs of one policy (from its accepted feasibility study), split by payer under
     the policy's cost-sharing table, beside the expected effect scaled by adoption."""
 

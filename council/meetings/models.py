@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from council import calendar
+from council.loading import RowLoaded
 from council.workflow import TransitionNotAllowed, WorkflowModel
 from tenants.access import Access, access_for, is_council_member
 
@@ -226,7 +227,7 @@ class Meeting(WorkflowModel):
         return []
 
 
-class MeetingAttendee(models.Model):
+class MeetingAttendee(RowLoaded, models.Model):
     """An organization attending a meeting, optionally with the person and their post."""
 
     meeting = models.ForeignKey(Meeting, verbose_name=_("会議"), on_delete=models.CASCADE, related_name="attendees")
@@ -332,7 +333,7 @@ class AgendaItemQuerySet(models.QuerySet["AgendaItem"]):
         return self.visible_to(public_reader())
 
 
-class AgendaItem(models.Model):
+class AgendaItem(RowLoaded, models.Model):
     """One item of a meeting's agenda, pointing at what the council deliberates."""
 
     meeting = models.ForeignKey(Meeting, verbose_name=_("会議"), on_delete=models.CASCADE, related_name="agenda_items")
@@ -433,7 +434,7 @@ class DecisionQuerySet(models.QuerySet["Decision"]):
         return self.filter(agenda_item__in=AgendaItem.objects.visible_to(user))
 
 
-class Decision(models.Model):
+class Decision(RowLoaded, models.Model):
     """What the council decided on one agenda item. A selection or a consent outcome here
     is the record of the meeting at which the candidate was decided or the round concluded."""
 
@@ -490,7 +491,7 @@ class PdfStatus(models.TextChoices):
     FAILED = "failed", _("失敗")
 
 
-class MeetingPdf(models.Model):
+class MeetingPdf(RowLoaded, models.Model):
     """A meeting's pack or minutes as a PDF, stored once per content: `content_hash` is the
     hash of the HTML it was rendered from, so an unchanged meeting is never rendered twice
     and a changed one never serves a stale file. Rendered by a Celery task (council.meetings.tasks)."""
@@ -531,7 +532,7 @@ class MeetingPdf(models.Model):
         return f"{self.meeting} {self.get_kind_display()} ({self.language})"
 
 
-class MeetingNotice(models.Model):
+class MeetingNotice(RowLoaded, models.Model):
     """An e-mail sent about a meeting to its attendees' organizations: the notice of the meeting
     when it is announced, of its cancellation, of its published minutes. One row per meeting
     and kind is the claim that makes each notice go out once (council/meetings/notices.py)."""

@@ -12,6 +12,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from council.loading import RowLoaded
+
 
 class TaskState(models.TextChoices):
     SUCCEEDED = "succeeded", _("成功")
@@ -24,7 +26,7 @@ class TaskState(models.TextChoices):
 FOLDED_HOUR = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class TaskCount(models.Model):
+class TaskCount(RowLoaded, models.Model):
     """How many runs of one task ended in one state during one hour."""
 
     task_name = models.CharField(_("タスク"), max_length=200)
@@ -48,7 +50,7 @@ class TaskCount(models.Model):
         return f"{self.task_name} {self.state} {self.hour:%Y-%m-%d %H:00}: {self.count}"
 
 
-class TaskFailure(models.Model):
+class TaskFailure(RowLoaded, models.Model):
     """One failed run of a Celery task, as the worker saw it."""
 
     task_id = models.CharField(_("タスクID"), max_length=255, db_index=True)

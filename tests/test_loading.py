@@ -1,0 +1,94 @@
+"""council.loading.RowLoaded: an instance loaded from a row without Model.__init__ is what
+Django's own loading builds: the same values, the same deferred columns, the same state."""
+
+from datetime import date
+
+import pytest
+from django.apps import apps
+from django.db import models
+from django.db.models.signals import post_init
+
+from council.loading import RowLoaded
+from council.national_data import Plan, generate
+from policies.models import Ballot, ConsentRound
+
+pytestmark = pytest.mark.django_db
+
+OUR_APPS = {"candidates", "policies", "progress", "tenants", "council", "meetings", "audit", "dashboards", "ops"}
+
+
+def our_models() -> list[type[models.Model]]:
+    return [model for model in apps.get_models() if model._meta.app_label in OUR_APPS]
+
+
+def django_loaded(model, db, field_names, values):
+    return models.Model.from_db.__func__(model, db, field_names, values)
+
+
+def same(one, other) -> None:
+    assert type(one) is type(other)
+    for field in type(one)._meta.concrete_fields:
+        assert (field.attname in one.__dict__) == (field.attname in other.__dict__), field.attname
+        if field.attname in one.__dict__:
+            assert one.__dict__[field.attname] == other.__dict__[field.attname], field.attname
+    assert one.get_deferred_fields() == other.get_deferred_fields()
+    assert (one._state.adding, one._state.db) == (other._state.adding, other._state.db) == (False, "default")
+    assert one.pk == other.pk
+    assert one == other
+
+
+def test_every_model_of_ours_loads_rows_without_init():
+    loaded_here = our_models()
+    assert len(loaded_here) > 30
+    assert all(issubclass(model, RowLoaded) for model in loaded_here), [
+        model.__name__ for model in loaded_here if not issubclass(model, RowLoaded)
+    ]
+
+
+def test_each_rows_instance_is_what_djangos_loading_builds():
+    generate(Plan.for_scale(1, seed=3, as_of=date(2026, 11, 28), policies=2, changes_per_adoption=1))
+    compared = 0
+    for model in our_models():
+        names = [field.attname for field in model._meta.concrete_fields]
+        for row in model.objects.values_list(*names)[:20]:
+            same(model.from_db("default", names, row), django_loaded(model, "default", names, row))
+            compared += 1
+    assert compared > 300
+
+
+def test_deferred_columns_stay_deferred_and_load_on_use():
+    generate(Plan.for_scale(1, seed=3, as_of=date(2026, 11, 28), policies=2, changes_per_adoption=1))
+    round_ = ConsentRound.objects.only("id", "status").select_related(None).first()
+    assert round_.get_deferred_fields() >= {"version_hash", "closes_at", "policy_id"}
+    full = ConsentRound.objects.get(pk=round_.pk)
+    assert round_.version_hash == full.version_hash  # read on use
+    assert "version_hash" not in round_.get_deferred_fields()
+    assert round_.policy == full.policy
+    # A loaded instance saves as an update of its row, not an insert.
+    before = ConsentRound.objects.count()
+    round_.status = full.status
+    round_.save()
+    assert ConsentRound.objects.count() == before
+
+
+def test_select_related_objects_are_loaded_the_same_way():
+    generate(Plan.for_scale(1, seed=3, as_of=date(2026, 11, 28), policies=2, changes_per_adoption=1))
+    ballot = Ballot.objects.select_related("round__policy", "organization").first()
+    assert ballot.round.policy.pk == ballot.round.policy_id
+    assert ballot.organization.pk == ballot.organization_id
+    assert not ballot.round._state.adding and ballot.round._state.db == "default"
+
+
+def test_a_model_with_init_receivers_is_loaded_by_django(monkeypatch):
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    generate(Plan.for_scale(1, seed=3, as_of=date(2026, 11, 28), policies=2, changes_per_adoption=1))
+    post_init.connect(receiver, sender=Ballot)
+    try:
+        pks = [ballot.pk for ballot in Ballot.objects.all()[:5]]
+    finally:
+        post_init.disconnect(receiver, sender=Ballot)
+    assert pks and seen == pks
