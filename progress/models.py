@@ -204,8 +204,10 @@ class ProgressReport(WorkflowModel):
         self.decided_at = timezone.now()
         return ["decided_at"]
 
+    @property
     def overall_progress(self) -> float | None:
-        """The weighted roll-up of the milestones' percent complete."""
+        """The weighted roll-up of the milestones' percent complete (a property: the API reads
+        it per row, and DRF inspects the signature of a method source each time it calls one)."""
         return rollup(self.milestones)
 
     def clean(self) -> None:

@@ -54,7 +54,7 @@ def _report_context(report: ProgressReport) -> dict:
     return {
         "report": report,
         "milestones": [{**m, "status_label": statuses.get(m.get("status"), "")} for m in report.milestones],
-        "overall": report.overall_progress(),
+        "overall": report.overall_progress,
     }
 
 

@@ -247,7 +247,7 @@ def _report_detail(
             "report": report,
             "policy": report.policy,
             "milestones": _milestone_rows(report),
-            "overall": report.overall_progress(),
+            "overall": report.overall_progress,
             "kpis": _kpi_rows(report),
             "attachments": list(report.attachments.select_related("uploaded_by")),
             "history": list(report.history()),

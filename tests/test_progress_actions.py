@@ -73,7 +73,7 @@ def test_the_report_workflow_with_a_return_and_a_resubmission(schedule, user):
         actions.move_report(report, user("soumu"), "submitted")
     assert set(excinfo.value.message_dict) == {"summary", "milestones"}
     report = filled(report, user)
-    assert report.overall_progress() == pytest.approx((80 * 2 + 50) / 3, abs=0.1)
+    assert report.overall_progress == pytest.approx((80 * 2 + 50) / 3, abs=0.1)
     actions.move_report(report, user("soumu"), "submitted")
     with pytest.raises(PermissionDenied):
         actions.save_report(report, user("soumu"), {"summary": "提出後の変更"})

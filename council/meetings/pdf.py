@@ -94,7 +94,7 @@ def _report_document(report, weights=None) -> dict:
     return {
         "report": report,
         "milestones": [{**m, "status_label": statuses.get(m.get("status"), "")} for m in report.milestones],
-        "overall": report.overall_progress(),
+        "overall": report.overall_progress,
     }
 
 
