@@ -158,6 +158,9 @@ class ProgressReport(WorkflowModel):
             models.Index(fields=["-period_start", "policy"], name="report_period_policy"),
             # Counting the accepted reports of the policies a reader may see reads this index only.
             models.Index(fields=["status", "policy"], name="report_status_policy"),
+            # A reader who sees accepted reports only: their page, in the lists' order, from the index
+            # (through report_period_policy, PostgreSQL skipped every report not yet accepted).
+            models.Index(fields=["status", "-period_start", "policy"], name="report_status_period_policy"),
         ]
 
     def __str__(self) -> str:
