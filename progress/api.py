@@ -50,7 +50,7 @@ from council.api.serializers import (
 from council.api.viewsets import VisibleQuerysetMixin, refuse_unless
 from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, workflow_schema
 from council.prefetch import prefetch_list
-from policies.models import Policy
+from policies.models import Policy, within_visible_policies
 from policies.api import PDF_STATUS
 from progress import actions
 from progress.pdf import current_pdf, request_document
@@ -575,7 +575,7 @@ class AdoptionViewSet(
         if not filterset.is_valid():
             return None  # the list answers 400
         data = filterset.form.cleaned_data
-        tally = AdoptionTally.objects.filter(policy_id__in=Policy.objects.visible_to(request.user).values("pk"))
+        tally = within_visible_policies(AdoptionTally.objects.all(), request.user, path="policy_id")
         if data.get("policy") is not None:
             tally = tally.filter(policy_id=data["policy"])
         if data.get("status"):

@@ -17,7 +17,7 @@ from council.loading import RowLoaded
 from council.models import Attachment
 from council.prefetch import listed
 from council.workflow import WorkflowModel
-from policies.models import Policy
+from policies.models import Policy, within_visible_policies
 from progress.periods import Period
 from tenants.access import access_for, is_council_member
 from tenants.models import Organization
@@ -31,9 +31,7 @@ class Frequency(models.TextChoices):
 
 class ReportingScheduleQuerySet(models.QuerySet["ReportingSchedule"]):
     def visible_to(self, user) -> ReportingScheduleQuerySet:
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(policy__in=Policy.objects.visible_to(user))
+        return within_visible_policies(self, user)
 
 
 class ReportingSchedule(RowLoaded, models.Model):
@@ -311,9 +309,7 @@ class AdoptionStatus(models.TextChoices):
 class AdoptionQuerySet(models.QuerySet["Adoption"]):
     def visible_to(self, user) -> AdoptionQuerySet:
         # Adoption of consented policies is what the council's map shows: every signed-in user.
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(policy__in=Policy.objects.visible_to(user))
+        return within_visible_policies(self, user)
 
 
 class Adoption(RowLoaded, models.Model):
