@@ -170,11 +170,8 @@ class PolicyVersionQuerySet(models.QuerySet["PolicyVersion"]):
     def visible_to(self, user) -> PolicyVersionQuerySet:
         """Unsubmitted drafts: the owning ministry and the secretariat. Submitted versions:
         council members. Versions put to consent: everyone."""
-        if not user.is_authenticated:
-            return self.none()
-        policies = Policy.objects.visible_to(user)
-        qs = self.filter(policy__in=policies)
-        if access_for(user).is_secretariat:
+        qs = within_visible_policies(self, user)
+        if not user.is_authenticated or access_for(user).is_secretariat:
             return qs
         in_round = Exists(ConsentRound.objects.filter(version=OuterRef("pk")))
         if is_council_member(user):
