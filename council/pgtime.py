@@ -17,18 +17,18 @@ import datetime
 from django.db.backends.signals import connection_created
 
 try:
+    import psycopg
     from psycopg import adapt
     from psycopg.postgres import types as pg_types
+    from psycopg.pq import Format
+    from psycopg.types.datetime import TimestamptzLoader as _PythonTimestamptzLoader
 except ImportError:  # SQLite-only installs
     adapt = None
-
-try:
-    from psycopg_binary._psycopg import TimestamptzLoader as _CTimestamptzLoader
-except ImportError:
-    try:
-        from psycopg_c._psycopg import TimestamptzLoader as _CTimestamptzLoader
-    except ImportError:
-        _CTimestamptzLoader = None
+    _CTimestamptzLoader = None
+else:
+    # psycopg's own choice for the type: its C loader when its C part is installed.
+    _default = psycopg.adapters.get_loader(pg_types["timestamptz"].oid, Format.TEXT)
+    _CTimestamptzLoader = None if _default is _PythonTimestamptzLoader else _default
 
 
 if adapt is not None and _CTimestamptzLoader is not None:
