@@ -5,10 +5,11 @@ from datetime import date
 
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models.signals import post_init
 
-from council.loading import RowLoaded
+from council.loading import RowLoaded, load_row, load_rows_without_init
 from council.national_data import Plan, generate
 from policies.models import Ballot, ConsentRound
 
@@ -19,6 +20,11 @@ OUR_APPS = {"candidates", "policies", "progress", "tenants", "council", "meeting
 
 def our_models() -> list[type[models.Model]]:
     return [model for model in apps.get_models() if model._meta.app_label in OUR_APPS]
+
+
+def row_loaded_models() -> list[type[models.Model]]:
+    """Ours, and Django's user model, which council.apps gives the same loading."""
+    return [*our_models(), get_user_model()]
 
 
 def django_loaded(model, db, field_names, values):
@@ -43,12 +49,13 @@ def test_every_model_of_ours_loads_rows_without_init():
     assert all(issubclass(model, RowLoaded) for model in loaded_here), [
         model.__name__ for model in loaded_here if not issubclass(model, RowLoaded)
     ]
+    assert get_user_model().from_db.__func__ is load_row
 
 
 def test_each_rows_instance_is_what_djangos_loading_builds():
     generate(Plan.for_scale(1, seed=3, as_of=date(2026, 11, 28), policies=2, changes_per_adoption=1))
     compared = 0
-    for model in our_models():
+    for model in row_loaded_models():
         names = [field.attname for field in model._meta.concrete_fields]
         for row in model.objects.values_list(*names)[:20]:
             same(model.from_db("default", names, row), django_loaded(model, "default", names, row))
@@ -92,3 +99,47 @@ def test_a_model_with_init_receivers_is_loaded_by_django(monkeypatch):
     finally:
         post_init.disconnect(receiver, sender=Ballot)
     assert pks and seen == pks
+
+
+def test_a_receiver_connected_later_is_still_sent_and_the_fast_path_returns_after():
+    # The per-sender cache that says "no receivers" is cleared on connect and disconnect.
+    generate(Plan.for_scale(1, seed=3, as_of=date(2026, 11, 28), policies=2, changes_per_adoption=1))
+    list(Ballot.objects.all()[:3])  # the cache now says: no receivers for Ballot
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_init.connect(receiver, sender=Ballot)
+    try:
+        pks = [ballot.pk for ballot in Ballot.objects.all()[:3]]
+    finally:
+        post_init.disconnect(receiver, sender=Ballot)
+    assert pks and seen == pks
+    seen.clear()
+    assert [ballot.pk for ballot in Ballot.objects.all()[:3]] == pks and seen == []
+
+
+def test_users_are_loaded_the_same_way_and_save_as_updates():
+    generate(Plan.for_scale(1, seed=3, as_of=date(2026, 11, 28), policies=2, changes_per_adoption=1))
+    User = get_user_model()
+    user = User.objects.only("id", "username").order_by("pk").first()
+    assert "password" in user.get_deferred_fields()
+    assert user.password == User.objects.get(pk=user.pk).password  # read on use
+    before = User.objects.count()
+    user.first_name = "更新"
+    user.save()
+    assert User.objects.count() == before and User.objects.get(pk=user.pk).first_name == "更新"
+
+
+def test_a_model_with_its_own_from_db_is_refused():
+    # A plain class stands for such a model: a model class made here would join the registry.
+    class Own:
+        @classmethod
+        def from_db(cls, db, field_names, values):
+            return None
+
+    with pytest.raises(TypeError):
+        load_rows_without_init(Own)
+    load_rows_without_init(get_user_model())  # installing it again is harmless
+    assert get_user_model().from_db.__func__ is load_row
