@@ -61,8 +61,18 @@ def child_exit(server, worker):
 # as long as the worker: moved out of the collector's generations, the full collections that a
 # page of many rows sets off no longer walk it. Measured on a list of 50 candidates at scale 10:
 # median 10.4 → 9.1 ms, 90th percentile 14.1 → 9.9 ms.
+#
+# The youngest generation is then collected every 50,000 allocations instead of every 700: a
+# page of 50 consent rounds allocates some 20,000 objects, nearly all freed by reference
+# counting when the response is sent, so the collector ran about thirty times a page to find
+# next to nothing. Measured in-process at scale 10, alternating both settings batch by batch:
+# consent rounds mean 31.9 → 25.9 ms, progress reports (municipal official) 34.8 → 31.7 ms.
+GC_THRESHOLD = (50_000, 20, 20)
+
+
 def post_worker_init(worker):
     import gc
 
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)

@@ -206,11 +206,15 @@ def test_a_started_worker_moves_what_it_loaded_out_of_the_collector():
     hooks = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
     gc.unfreeze()
     assert gc.get_freeze_count() == 0
+    before = gc.get_threshold()
     try:
         hooks["post_worker_init"](worker=None)
         assert gc.get_freeze_count() > 0
+        # and collects its young objects less often (a page's objects die by reference count)
+        assert gc.get_threshold() == hooks["GC_THRESHOLD"] and hooks["GC_THRESHOLD"][0] > before[0]
     finally:
         gc.unfreeze()
+        gc.set_threshold(*before)
 
 
 def storage_of(**env: str) -> list:
