@@ -389,11 +389,13 @@ class Generator:
         self.progress(world, policies)
         self.usage_reports(world)
         self.writer.finish()
-        # The COPY ran with the triggers off (as superuser): the adoption tally is recounted.
-        from progress import tally
+        # The COPY ran with the triggers off (as superuser): the adoption and report tallies
+        # are recounted.
+        from progress import report_tally, tally
 
         tally.rebuild()
-        self.log("foreign keys checked, adoption tally recounted; rebuilding aggregates")
+        report_tally.rebuild()
+        self.log("foreign keys checked, adoption and report tallies recounted; rebuilding aggregates")
         self.summary.aggregates = refresh_aggregates()
         self.log("aggregates rebuilt")
         return self.summary

@@ -67,6 +67,7 @@ from progress.models import (
     ProgressReport,
     ReportingSchedule,
     ReportStatus,
+    ReportTally,
     UsageLayer,
     UsageReport,
 )
@@ -74,6 +75,20 @@ from tenants.access import access_for
 from tenants.api import OrganizationRefSerializer
 from tenants.codes import is_prefecture_code, validate_local_government_code
 from tenants.models import Organization, OrganizationKind
+
+
+# Parameters of a list that do not change its count.
+NEUTRAL_PARAMETERS = frozenset({"page", "page_size", "ordering", "format"})
+
+
+def countable_filters(view, request: Request, tally_filters: frozenset) -> dict | None:
+    """The list's cleaned filters when it asks for the tally's filters only (besides paging and
+    ordering), for a `known_count` read from a tally; None to count the rows (another filter,
+    or invalid ones, which the list answers with a 400)."""
+    if view.action != "list" or not set(request.query_params) <= tally_filters | NEUTRAL_PARAMETERS:
+        return None
+    filterset = view.filterset_class(request.query_params, queryset=view.queryset.model.objects.none(), request=request)
+    return filterset.form.cleaned_data if filterset.is_valid() else None
 
 
 def may_report_usage(user) -> bool:
@@ -354,6 +369,23 @@ class ProgressReportViewSet(
     def get_queryset(self):
         return super().get_queryset().with_overdue()
 
+    # Filters the report tally can count.
+    TALLY_FILTERS = frozenset({"policy", "status"})
+
+    def known_count(self, request: Request) -> int | None:
+        """The list's count from the report tally (exact, kept by triggers) when its filters are
+        a policy and a status: a sum over at most one row per visible policy and status instead
+        of counting every report the user may see (progress/report_tally.py)."""
+        data = countable_filters(self, request, self.TALLY_FILTERS)
+        if data is None:
+            return None
+        tally = ReportTally.objects.visible_to(request.user)
+        if data.get("policy") is not None:
+            tally = tally.filter(policy_id=data["policy"])
+        if data.get("status"):
+            tally = tally.filter(status=data["status"])
+        return tally.aggregate(n=Sum("n"))["n"] or 0
+
     def get_serializer_class(self):
         if self.action == "partial_update":
             return ProgressReportUpdateSerializer
@@ -560,21 +592,17 @@ class AdoptionViewSet(
             )
         return queryset
 
-    # Filters the adoption tally can count, and parameters that do not change the count.
+    # Filters the adoption tally can count.
     TALLY_FILTERS = frozenset({"policy", "status", "prefecture"})
-    NEUTRAL_PARAMETERS = frozenset({"page", "page_size", "ordering", "format"})
 
     def known_count(self, request: Request) -> int | None:
         """The list's count from the adoption tally (exact, kept by triggers) when the filters
         are the tally's own: a sum over at most 6 rows per policy (47 × 6 for a prefecture)
         instead of counting up to 1.4 million rows. Any other filter (an organization, a municipality's code as
         `prefecture`) is counted over the rows."""
-        if self.action != "list" or not set(request.query_params) <= self.TALLY_FILTERS | self.NEUTRAL_PARAMETERS:
+        data = countable_filters(self, request, self.TALLY_FILTERS)
+        if data is None:
             return None
-        filterset = self.filterset_class(request.query_params, queryset=Adoption.objects.none(), request=request)
-        if not filterset.is_valid():
-            return None  # the list answers 400
-        data = filterset.form.cleaned_data
         tally = within_visible_policies(AdoptionTally.objects.all(), request.user, path="policy_id")
         if data.get("policy") is not None:
             tally = tally.filter(policy_id=data["policy"])

@@ -85,21 +85,29 @@ class MilestoneStatus(models.TextChoices):
 OPEN_REPORT_STATUSES = (ReportStatus.DUE, ReportStatus.RETURNED)
 
 
+def restrict_to_visible_reports(queryset, user, own_policies):
+    """`queryset` restricted to the reports `user` may see (reports, or the tally's rows by
+    policy and status): the secretariat all; an owning ministry its own policies' reports,
+    `own_policies(ministry_ids)` as a condition on the queryset's model; everyone else who may
+    see the policy its accepted reports."""
+    if not user.is_authenticated:
+        return queryset.none()
+    access = access_for(user)
+    if access.is_secretariat:
+        return queryset
+    accepted = Q(status=ReportStatus.ACCEPTED, policy_id__in=Policy.objects.visible_to(user))
+    if not access.ministry_ids:
+        # Without a ministry there is no "own policies" branch: leaving it out keeps the
+        # policy table out of the query (an empty IN still joined it for every row counted).
+        return queryset.filter(accepted)
+    return queryset.filter(own_policies(access.ministry_ids) | accepted)
+
+
 class ProgressReportQuerySet(models.QuerySet["ProgressReport"]):
     def visible_to(self, user) -> ProgressReportQuerySet:
         """Secretariat: all. Owning ministry: its own policies' reports. Everyone else who may
         see the policy: accepted reports only."""
-        if not user.is_authenticated:
-            return self.none()
-        access = access_for(user)
-        if access.is_secretariat:
-            return self
-        accepted = Q(status=ReportStatus.ACCEPTED, policy__in=Policy.objects.visible_to(user))
-        if not access.ministry_ids:
-            # Without a ministry there is no "own policies" branch: leaving it out keeps the
-            # policy table out of the query (an empty IN still joined it for every row counted).
-            return self.filter(accepted)
-        return self.filter(Q(policy__ministry_id__in=access.ministry_ids) | accepted)
+        return restrict_to_visible_reports(self, user, lambda ministry_ids: Q(policy__ministry_id__in=ministry_ids))
 
     def with_overdue(self) -> ProgressReportQuerySet:
         return self.annotate(
@@ -362,6 +370,39 @@ class Adoption(RowLoaded, models.Model):
             raise ValidationError({"target_fiscal_year": _("導入予定の場合は導入予定年度を入力してください。")})
         if self.status != AdoptionStatus.PLANNED and self.target_fiscal_year:
             raise ValidationError({"target_fiscal_year": _("導入予定年度は導入予定の場合のみ入力します。")})
+
+
+class ReportTallyQuerySet(models.QuerySet["ReportTally"]):
+    def visible_to(self, user) -> ReportTallyQuerySet:
+        """The counts of the reports `user` may see (ProgressReport.objects.visible_to's rule)."""
+        return restrict_to_visible_reports(
+            self, user, lambda ministry_ids: Q(policy_id__in=Policy.objects.filter(ministry_id__in=ministry_ids).values("pk"))
+        )
+
+
+class ReportTally(RowLoaded, models.Model):
+    """How many progress reports each (policy, status) has, kept exact by database triggers on
+    progress_progressreport (migration 0010; progress/report_tally.py) in the same transaction
+    as the reports. The report list counts from it instead of counting the reports a user may
+    see (every accepted report of every published policy, for a municipal official). Plain
+    ids, no foreign keys: a counter, written only by the triggers (and `report_tally.rebuild`)."""
+
+    policy_id = models.BigIntegerField()
+    status = models.CharField(max_length=16)
+    n = models.IntegerField(default=0)
+
+    objects = ReportTallyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("進捗報告の件数")
+        verbose_name_plural = _("進捗報告の件数")
+        constraints = [models.UniqueConstraint(fields=["policy_id", "status"], name="report_tally_key")]
+        # A count of accepted reports sums one status's rows of the visible policies from the
+        # index alone.
+        indexes = [models.Index(fields=["status", "policy_id"], include=["n"], name="report_tally_count")]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id} {self.status}: {self.n}"
 
 
 class AdoptionTally(RowLoaded, models.Model):
