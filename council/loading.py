@@ -12,10 +12,11 @@ instance's `__dict__` from the row and marks it as loaded from `db`, which is wh
 from `__dict__`, so they stay deferred and load on first use. A model with pre_init or
 post_init receivers is loaded by Django's own path, so they still run.
 
-Whether a model has such receivers is asked as Django's own `Signal.send()` asks it first:
-the signal's per-sender cache says "no receivers" (a dictionary lookup; the cache is cleared
-whenever a receiver is connected or disconnected), and only otherwise `has_listeners()` (which
-resolves weak references: 7 µs an instance, a twentieth of a page of consent rounds).
+Whether a model has such receivers is asked once per model, as Django's own `Signal.send()`
+asks it (the signal's per-sender cache says "no receivers", else `has_listeners()`), and the
+answer is kept until a receiver is connected to or disconnected from either signal: both
+clear the signal's per-sender cache, which here also forgets the answers. Asked per instance,
+the question was 7 µs (`has_listeners()`), then two weak-dictionary lookups (2 µs).
 
 Django's own user model is not ours to give a mixin: `load_rows_without_init(User)` (at
 start, council.apps) gives it the same `from_db`. tests/test_loading.py holds every model
@@ -24,22 +25,50 @@ loaded this way to what Django's path builds.
 
 from __future__ import annotations
 
+import weakref
+
 from django.db.models import Model
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 from django.dispatch.dispatcher import NO_RECEIVERS
 
 
+# Models known to have no pre_init or post_init receivers; emptied whenever one is connected
+# or disconnected (_ForgettingCache).
+_without_receivers: set[type] = set()
+_forgotten = [0]  # how many times it was emptied: an answer found meanwhile is not kept
+
+
+class _ForgettingCache(weakref.WeakKeyDictionary):
+    """A signal's per-sender receiver cache that, when the signal clears it (on every connect
+    and disconnect), also forgets which models have no init receivers."""
+
+    def clear(self) -> None:
+        _forgotten[0] += 1
+        _without_receivers.clear()
+        super().clear()
+
+
+for _signal in (pre_init, post_init):
+    if not isinstance(_signal.sender_receivers_cache, _ForgettingCache):
+        _signal.sender_receivers_cache = _ForgettingCache(_signal.sender_receivers_cache)
+
+
 def _without_init_receivers(cls) -> bool:
+    if cls in _without_receivers:
+        return True
+    forgotten = _forgotten[0]
     for signal in (pre_init, post_init):
         if signal.sender_receivers_cache.get(cls) is not NO_RECEIVERS and signal.has_listeners(cls):
             return False
+    if forgotten == _forgotten[0]:
+        _without_receivers.add(cls)
     return True
 
 
 def load_row(cls, db, field_names, values):
     """What `Model.from_db(db, field_names, values)` returns, built without `__init__`."""
-    if not _without_init_receivers(cls):
+    if cls not in _without_receivers and not _without_init_receivers(cls):
         return Model.from_db.__func__(cls, db, field_names, values)
     new = cls.__new__(cls)
     attributes = new.__dict__
