@@ -12,6 +12,7 @@ pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="Postg
 def test_a_statement_run_repeatedly_is_prepared(db, settings):
     assert settings.DATABASES["default"]["OPTIONS"].get("server_side_binding") is True
     threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    assert threshold == 1  # prepared from its second run
     for _ in range(threshold + 1):
         assert Organization.objects.filter(code="011002").get().name == "札幌市"
     with connection.cursor() as cursor:
