@@ -78,6 +78,8 @@ class Outer(CompiledRepresentation, serializers.Serializer):
     whole = Inner(source="*")
     optional = serializers.CharField(required=False)
     doubled = serializers.SerializerMethodField()
+    rows = serializers.ListField(child=serializers.DictField(), required=False)  # JSON rows: the shortcut
+    numbers = serializers.ListField(child=serializers.DictField(child=serializers.IntegerField()), required=False)
 
     def get_doubled(self, row) -> int:
         return row.count * 2 * self.context.get("factor", 1)
@@ -92,7 +94,10 @@ def test_field_kinds_render_as_drf_renders_them():
         Row(title="題", inner=Row(name="内", count=3), ratio=1, flag=1, when=when, day=date(2026, 4, 1), choice=1,
             items=[Row(name="一", count=1), Row(name=2, count="2")], name="全体", count=5),
         Row(title=7, inner=None, ratio=0.5, flag=False, when=when.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo")),
-            day=date(2027, 3, 31), choice="a", items=[], name="", count=0, optional="あり"),
+            day=date(2027, 3, 31), choice="a", items=[], name="", count=0, optional="あり",
+            rows=[{"name": "一", "percent": 50.0, 1: None, "nested": {"a": [1]}}, None, {}], numbers=[{"a": "1", 2: None}]),
+        Row(title="", inner=None, ratio=0, flag=True, when=when, day=date(2026, 4, 1), choice="a", items=[], name="x",
+            count=1, rows=[]),
     ]
     for zone in ("Asia/Tokyo", "UTC", "America/New_York"):
         for row in rows:
@@ -107,4 +112,7 @@ def test_field_kinds_render_as_drf_renders_them():
             assert ours == theirs, zone
             assert listed == [theirs, theirs], zone
             assert ours["doubled"] == row.count * 6  # the method ran on the serializer in use, with its context
+    assert Outer(rows[1]).data["rows"][0] == {"name": "一", "percent": 50.0, "1": None, "nested": {"a": [1]}}
+    assert compiled._is_list_of_plain_dicts(Outer().fields["rows"])
+    assert not compiled._is_list_of_plain_dicts(Outer().fields["numbers"])  # its values render through their field
     assert Outer(rows[0]).data["when"].endswith("+09:00")  # the zone of the rendering, not the first one
