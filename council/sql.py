@@ -1,5 +1,5 @@
 """Lists of SQL statements run as they are: the database triggers the progress app installs
-(progress/tally.py, progress/orgcode.py), written once per database vendor."""
+(progress/tally.py, progress/report_tally.py, progress/orgcode.py), written once per database vendor."""
 
 from __future__ import annotations
 
@@ -20,3 +20,22 @@ def run(statements: list[str], schema_editor=None) -> None:
     with _connection(schema_editor).cursor() as cursor:
         for sql in statements:
             cursor.execute(sql)
+
+
+class Triggers:
+    """Database triggers that keep a table of counts: the statements that install them (per
+    vendor), drop them, and recount the table from the rows (run after installing them, and
+    for writers that bypass triggers)."""
+
+    def __init__(self, install: dict[str, list[str]], drop: dict[str, list[str]], recount: list[str]) -> None:
+        self.statements, self.drop, self.recount = install, drop, recount
+
+    def install(self, schema_editor=None) -> None:
+        run(for_vendor(self.statements, schema_editor) + self.recount, schema_editor)
+
+    def uninstall(self, schema_editor=None) -> None:
+        run(for_vendor(self.drop, schema_editor), schema_editor)
+
+    def rebuild(self) -> None:
+        """Recount (in the caller's transaction)."""
+        run(self.recount)

@@ -74,14 +74,8 @@ REBUILD = [
 ]
 
 
-def install(schema_editor=None) -> None:
-    sql.run(sql.for_vendor({"postgresql": POSTGRESQL, "sqlite": SQLITE}, schema_editor) + REBUILD, schema_editor)
-
-
-def uninstall(schema_editor=None) -> None:
-    sql.run(sql.for_vendor({"postgresql": POSTGRESQL_DROP, "sqlite": SQLITE_DROP}, schema_editor), schema_editor)
-
-
-def rebuild() -> None:
-    """Recompute the tally from the reports (in the caller's transaction)."""
-    sql.run(REBUILD)
+TRIGGERS = sql.Triggers(
+    {"postgresql": POSTGRESQL, "sqlite": SQLITE}, {"postgresql": POSTGRESQL_DROP, "sqlite": SQLITE_DROP}, REBUILD
+)
+install, uninstall = TRIGGERS.install, TRIGGERS.uninstall
+rebuild = TRIGGERS.rebuild  # recompute the tally from the reports (in the caller's transaction)

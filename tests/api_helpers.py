@@ -49,6 +49,16 @@ FILLED_STUDY = {
 }
 
 
+def every_result(client, url: str, params: dict) -> list:
+    """Every row a paginated list answers `params` with, following its `next` links."""
+    listed, page = [], client.get(url, {**params, "page_size": 500}).json()
+    while True:
+        listed += page["results"]
+        if not page["next"]:
+            return listed
+        page = client.get(page["next"]).json()
+
+
 def get_user(username: str):
     return get_user_model().objects.get(username=username)
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from progress import actions, tally
 from progress.models import Adoption, AdoptionTally
-from tests.api_helpers import get_user, upload
+from tests.api_helpers import every_result, get_user, upload
 from tests.api_progress_helpers import all_municipalities_csv
 
 pytestmark = pytest.mark.django_db
@@ -107,13 +107,7 @@ def test_the_list_count_is_the_count_of_the_rows_it_lists(api, two_policies, use
     count = response.json()["count"]
     params = {k: v for k, v in parse_qsl(query.lstrip("?")) if k not in ("page", "page_size")}
     every = client.get(URL, {**params, "page_size": 500})
-    listed, page = [], every.json()
-    while True:
-        listed += page["results"]
-        if not page["next"]:
-            break
-        page = client.get(page["next"]).json()
-    assert count == len(listed) == every.json()["count"] > 0
+    assert count == len(every_result(client, URL, params)) == every.json()["count"] > 0
 
 
 def test_a_policy_filter_counts_from_the_tally_in_one_query(api, two_policies):

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from council.national_data import Plan, generate
 from progress import report_tally
 from progress.models import ProgressReport, ReportStatus, ReportTally
+from tests.api_helpers import every_result, get_user
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/progress-reports/"
@@ -101,23 +102,12 @@ def test_the_list_count_is_the_count_of_the_reports_it_lists(api, reports, usern
     assert response.status_code == 200, response.content
     count = response.json()["count"]
     params = {k: v for k, v in parse_qsl(query.lstrip("?")) if k not in ("page", "page_size")}
-    listed, page = [], client.get(URL, {**params, "page_size": 500}).json()
-    while True:
-        listed += page["results"]
-        if not page["next"]:
-            break
-        page = client.get(page["next"]).json()
-    expected = ProgressReport.objects.visible_to(_user(username)).with_overdue().filter(
+    listed = every_result(client, URL, params)
+    expected = ProgressReport.objects.visible_to(get_user(username)).with_overdue().filter(
         **{key: value for key, value in params.items() if key in ("status", "policy", "fiscal_year")},
         **({"overdue": True} if "overdue" in params else {}),
     )
     assert count == len(listed) == expected.count()
-
-
-def _user(username):
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.get(username=username)
 
 
 @pytest.mark.parametrize("username", ["secretariat", "soumu", "sapporo"])
