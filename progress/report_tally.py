@@ -10,7 +10,9 @@ one row per visible policy, whatever the number of reports.
 As for the adoption tally (progress/tally.py), the triggers are the only writer in normal
 operation, so every path that changes reports — the ORM, queryset updates, raw SQL — keeps it
 right in the same transaction; `rebuild()` recomputes it for writers that bypass triggers (the
-national data generator's COPY).
+national data generator's COPY). On SQLite a migration that remakes progress_progressreport
+(adding or altering a column) drops its triggers: such a migration must install them again, as
+migration 0008 does for the adoption tally.
 """
 
 from __future__ import annotations
