@@ -55,8 +55,7 @@ for _signal in (pre_init, post_init):
 
 
 def _without_init_receivers(cls) -> bool:
-    if cls in _without_receivers:
-        return True
+    """Asked for a model not yet in `_without_receivers` (load_row looks there first)."""
     forgotten = _forgotten[0]
     for signal in (pre_init, post_init):
         if signal.sender_receivers_cache.get(cls) is not NO_RECEIVERS and signal.has_listeners(cls):
