@@ -9,6 +9,7 @@ that a refused request changed nothing.
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qsl
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -57,6 +58,14 @@ def every_result(client, url: str, params: dict) -> list:
         if not page["next"]:
             return listed
         page = client.get(page["next"]).json()
+
+
+def count_and_every_result(response, client, url: str, query: str) -> tuple[int, dict, list]:
+    """A list's answer to `url + query` (200): its `count`, the query's filters (paging left
+    out), and every row the list answers those filters with."""
+    assert response.status_code == 200, response.content
+    params = {k: v for k, v in parse_qsl(query.lstrip("?")) if k not in ("page", "page_size")}
+    return response.json()["count"], params, every_result(client, url, params)
 
 
 def get_user(username: str):

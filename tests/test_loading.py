@@ -1,6 +1,7 @@
 """council.loading.RowLoaded: an instance loaded from a row without Model.__init__ is what
 Django's own loading builds: the same values, the same deferred columns, the same state."""
 
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -86,18 +87,25 @@ def test_select_related_objects_are_loaded_the_same_way():
     assert not ballot.round._state.adding and ballot.round._state.db == "default"
 
 
-def test_a_model_with_init_receivers_is_loaded_by_django(monkeypatch):
+@contextmanager
+def post_init_seen(model):
+    """The pks of the `model` instances post_init is sent for while the block runs."""
     seen = []
 
     def receiver(sender, instance, **kwargs):
         seen.append(instance.pk)
 
-    generate(Plan.for_scale(1, seed=3, as_of=date(2026, 11, 28), policies=2, changes_per_adoption=1))
-    post_init.connect(receiver, sender=Ballot)
+    post_init.connect(receiver, sender=model)
     try:
-        pks = [ballot.pk for ballot in Ballot.objects.all()[:5]]
+        yield seen
     finally:
-        post_init.disconnect(receiver, sender=Ballot)
+        post_init.disconnect(receiver, sender=model)
+
+
+def test_a_model_with_init_receivers_is_loaded_by_django(monkeypatch):
+    generate(Plan.for_scale(1, seed=3, as_of=date(2026, 11, 28), policies=2, changes_per_adoption=1))
+    with post_init_seen(Ballot) as seen:
+        pks = [ballot.pk for ballot in Ballot.objects.all()[:5]]
     assert pks and seen == pks
 
 
@@ -105,16 +113,8 @@ def test_a_receiver_connected_later_is_still_sent_and_the_fast_path_returns_afte
     # The per-sender cache that says "no receivers" is cleared on connect and disconnect.
     generate(Plan.for_scale(1, seed=3, as_of=date(2026, 11, 28), policies=2, changes_per_adoption=1))
     list(Ballot.objects.all()[:3])  # the cache now says: no receivers for Ballot
-    seen = []
-
-    def receiver(sender, instance, **kwargs):
-        seen.append(instance.pk)
-
-    post_init.connect(receiver, sender=Ballot)
-    try:
+    with post_init_seen(Ballot) as seen:
         pks = [ballot.pk for ballot in Ballot.objects.all()[:3]]
-    finally:
-        post_init.disconnect(receiver, sender=Ballot)
     assert pks and seen == pks
     seen.clear()
     assert [ballot.pk for ballot in Ballot.objects.all()[:3]] == pks and seen == []
