@@ -1,10 +1,24 @@
 from functools import cached_property, partial
 
 from django.core.paginator import Paginator as DjangoPaginator
+from django.db.models import QuerySet
 from rest_framework.pagination import PageNumberPagination
 
+from council.counting import count_rows
 
-class CountedPaginator(DjangoPaginator):
+
+class Paginator(DjangoPaginator):
+    """Django's paginator, counting a queryset without the annotations that only add columns
+    to its rows (council.counting)."""
+
+    @cached_property
+    def count(self) -> int:
+        if isinstance(self.object_list, QuerySet):
+            return count_rows(self.object_list)
+        return super().count
+
+
+class CountedPaginator(Paginator):
     """A paginator told its count instead of counting the rows."""
 
     def __init__(self, *args, count: int, **kwargs):
@@ -27,5 +41,5 @@ class Pagination(PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         known = getattr(view, "known_count", None)
         count = known(request) if known is not None else None
-        self.django_paginator_class = DjangoPaginator if count is None else partial(CountedPaginator, count=count)
+        self.django_paginator_class = Paginator if count is None else partial(CountedPaginator, count=count)
         return super().paginate_queryset(queryset, request, view)
