@@ -18,6 +18,7 @@ from council import calendar
 from council.loading import RowLoaded
 from council.models import Attachment
 from council.prefetch import listed
+from council.sql import Constant
 from council.workflow import TransitionNotAllowed, WorkflowModel
 from tenants.access import access_for, is_council_member, permitted_q
 from tenants.models import EnglishNamed, Organization, OrganizationKind
@@ -106,7 +107,8 @@ class CandidateQuerySet(models.QuerySet["Candidate"]):
             return self.none()
         if is_council_member(user):
             return self
-        return self.filter(status=CandidateStatus.SELECTED)
+        # The status in the SQL (council.sql.Constant): PostgreSQL then keeps one plan for the page.
+        return self.filter(status=Constant(CandidateStatus.SELECTED.value))
 
     def with_scores(self) -> CandidateQuerySet:
         """Annotate per-criterion mean and assessor count, and the weighted total (SQL).

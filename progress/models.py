@@ -16,6 +16,7 @@ from council import calendar
 from council.loading import RowLoaded
 from council.models import Attachment
 from council.prefetch import listed
+from council.sql import Constant
 from council.workflow import WorkflowModel
 from policies.models import Policy, within_visible_policies
 from progress.periods import Period
@@ -95,7 +96,8 @@ def restrict_to_visible_reports(queryset, user, own_policies):
     access = access_for(user)
     if access.is_secretariat:
         return queryset
-    accepted = Q(status=ReportStatus.ACCEPTED, policy_id__in=Policy.objects.visible_to(user))
+    # The status in the SQL (council.sql.Constant): PostgreSQL then keeps one plan for the page.
+    accepted = Q(status=Constant(ReportStatus.ACCEPTED.value), policy_id__in=Policy.objects.visible_to(user))
     if not access.ministry_ids:
         # Without a ministry there is no "own policies" branch: leaving it out keeps the
         # policy table out of the query (an empty IN still joined it for every row counted).
