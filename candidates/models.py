@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Avg, Count, ExpressionWrapper, F, FloatField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import ExpressionWrapper, F, FloatField, Q, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -113,17 +113,18 @@ class CandidateQuerySet(models.QuerySet["Candidate"]):
     def with_scores(self) -> CandidateQuerySet:
         """Annotate per-criterion mean and assessor count, and the weighted total (SQL).
 
-        Each is a correlated subquery over the candidate's own assessments (an index lookup),
-        not a join grouped over every candidate: a page of 50 computes 50 candidates' scores,
-        and the list's count counts candidates, however many there are."""
+        From the candidate's score totals (CandidateScore, kept by database triggers: one
+        row joined on its primary key), not from its assessments: a page of 50 reads 50
+        rows, and ordering or filtering on the weighted total computes it from columns
+        instead of four correlated subqueries per candidate."""
         weights = CriteriaWeights.current()
-        own = Assessment.objects.filter(candidate=OuterRef("pk")).order_by().values("candidate")
-        annotations: dict = {
-            "assessor_count": Coalesce(Subquery(own.annotate(n=Count("pk")).values("n")), Value(0))
-        }
+        assessors = F("score_totals__assessors")
+        annotations: dict = {"assessor_count": Coalesce(assessors, Value(0))}
         for criterion in CRITERIA:
-            annotations[f"{criterion}_mean"] = Subquery(
-                own.annotate(mean=Avg(criterion)).values("mean"), output_field=FloatField()
+            # Mean of the 1–5 scores; NULL without assessments (no row, or a count back at 0).
+            annotations[f"{criterion}_mean"] = ExpressionWrapper(
+                Cast(F(f"score_totals__{criterion}"), FloatField()) / NullIf(assessors, Value(0)),
+                output_field=FloatField(),
             )
         qs = self.annotate(**annotations)
         total_weight = float(sum(weights.as_dict().values()))
@@ -385,6 +386,27 @@ class Assessment(RowLoaded, models.Model):
 
     def scores(self) -> dict[str, int]:
         return {c: getattr(self, c) for c in CRITERIA}
+
+
+class CandidateScore(RowLoaded, models.Model):
+    """A candidate's assessments added up: how many, and the sum of each criterion's scores.
+
+    Written only by database triggers on the assessments (candidates/scores.py), in the same
+    transaction as the assessment, by every path that writes one (the ORM, queryset updates,
+    raw SQL); recounted by `candidates.scores.rebuild()` for writers that bypass triggers
+    (the national data generator's COPY). A candidate never assessed has no row."""
+
+    candidate = models.OneToOneField(
+        Candidate, primary_key=True, on_delete=models.CASCADE, related_name="score_totals", verbose_name=_("対象候補")
+    )
+    assessors = models.IntegerField(_("評価者数"), default=0)
+    user_need = models.IntegerField(Criterion.USER_NEED.label, default=0)
+    expected_effect = models.IntegerField(Criterion.EXPECTED_EFFECT.label, default=0)
+    feasibility = models.IntegerField(Criterion.FEASIBILITY.label, default=0)
+
+    class Meta:
+        verbose_name = _("評点の合計")
+        verbose_name_plural = _("評点の合計")
 
 
 class AssessmentEvidence(Attachment):

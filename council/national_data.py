@@ -390,12 +390,14 @@ class Generator:
         self.usage_reports(world)
         self.writer.finish()
         # The COPY ran with the triggers off (as superuser): the adoption and report tallies
-        # are recounted.
+        # and the candidates' score totals are recounted.
+        from candidates import scores
         from progress import report_tally, tally
 
         tally.rebuild()
         report_tally.rebuild()
-        self.log("foreign keys checked, adoption and report tallies recounted; rebuilding aggregates")
+        scores.rebuild()
+        self.log("foreign keys checked, tallies and score totals recounted; rebuilding aggregates")
         self.summary.aggregates = refresh_aggregates()
         self.log("aggregates rebuilt")
         return self.summary

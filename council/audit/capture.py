@@ -40,6 +40,7 @@ from council.audit.recorder import describe, field_value, is_secret, record
 TRACKED_APPS = frozenset({"tenants", "candidates", "policies", "progress", "council"})
 TRACKED_MODELS = frozenset({"auth.user", "auth.group"})
 EXCLUDED = frozenset({
+    "candidates.candidatescore",  # kept by database triggers, from the assessments it adds up
     "policies.consentrecord",
     "policies.reminderlog",
     "policies.versionpdf",
