@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,8 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from candidates.models import Candidate
 from council.loading import RowLoaded
 from council.prefetch import listed
+from council.sql import per_user_subquery
 from council.workflow import Conflict, TransitionNotAllowed, WorkflowModel
-from tenants.access import access_for, is_council_member, permitted_q
+from tenants.access import access_for, is_council_member, permitted_pk_q, permitted_q
 from tenants.models import Organization
 
 
@@ -42,7 +44,33 @@ def within_visible_policies(queryset, user, path: str = "policy"):
         return queryset.none()
     if access_for(user).is_secretariat:
         return queryset
-    return queryset.filter(**{f"{path}__in": Policy.objects.visible_to(user).values("pk")})
+    return queryset.filter(**{f"{path}__in": visible_policy_ids(user)})
+
+
+def _policy_visibility(council_member: bool, user_pk: int) -> Q:
+    """PolicyQuerySet.visible_to's condition for anyone but the secretariat."""
+    put_to_consent = Exists(ConsentRound.objects.filter(policy=OuterRef("pk")))
+    if council_member:
+        submitted = Exists(PolicyVersion.objects.filter(policy=OuterRef("pk"), submitted_at__isnull=False))
+        return Q(submitted) | Q(put_to_consent) | permitted_pk_q(Policy, user_pk, "view_policy")
+    return Q(put_to_consent)
+
+
+def _visible_policies_of(council_member: bool, user_pk: int):
+    return Policy.objects.filter(_policy_visibility(council_member, user_pk)).order_by().values("pk")
+
+
+def visible_policy_ids(user):
+    """The ids of the policies `user` may see, for `policy__in=`: compiled once per kind of
+    reader (council.sql.per_user_subquery); the lists of consent rounds, schedules, reports
+    and adoption use it in their count and again in their page."""
+    if not user.is_authenticated:
+        return Policy.objects.none().values("pk")
+    access = access_for(user)
+    if access.is_secretariat:
+        return Policy.objects.order_by().values("pk")
+    member = is_council_member(user)
+    return per_user_subquery(("visible-policies", member), partial(_visible_policies_of, member), user.pk)
 
 
 class PolicyQuerySet(models.QuerySet["Policy"]):
@@ -53,11 +81,7 @@ class PolicyQuerySet(models.QuerySet["Policy"]):
             return self.none()
         if access_for(user).is_secretariat:
             return self
-        put_to_consent = Exists(ConsentRound.objects.filter(policy=OuterRef("pk")))
-        if is_council_member(user):
-            submitted = Exists(PolicyVersion.objects.filter(policy=OuterRef("pk"), submitted_at__isnull=False))
-            return self.filter(Q(submitted) | Q(put_to_consent) | permitted_q(self.model, user, "view_policy"))
-        return self.filter(put_to_consent)
+        return self.filter(_policy_visibility(is_council_member(user), user.pk))
 
 
 class Policy(WorkflowModel):

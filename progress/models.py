@@ -18,7 +18,7 @@ from council.models import Attachment
 from council.prefetch import listed
 from council.sql import Constant
 from council.workflow import WorkflowModel
-from policies.models import Policy, within_visible_policies
+from policies.models import Policy, visible_policy_ids, within_visible_policies
 from progress.periods import Period
 from tenants.access import access_for, is_council_member
 from tenants.models import Organization
@@ -97,7 +97,7 @@ def restrict_to_visible_reports(queryset, user, own_policies):
     if access.is_secretariat:
         return queryset
     # The status in the SQL (council.sql.Constant): PostgreSQL then keeps one plan for the page.
-    accepted = Q(status=Constant(ReportStatus.ACCEPTED.value), policy_id__in=Policy.objects.visible_to(user))
+    accepted = Q(status=Constant(ReportStatus.ACCEPTED.value), policy_id__in=visible_policy_ids(user))
     if not access.ministry_ids:
         # Without a ministry there is no "own policies" branch: leaving it out keeps the
         # policy table out of the query (an empty IN still joined it for every row counted).

@@ -11,16 +11,17 @@ checking objects one by one in Python.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, router
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
+
+from council.sql import per_user_subquery
 
 from tenants.models import LOCAL_GOVERNMENT_KINDS, Membership, Organization, Role
 
@@ -102,11 +103,6 @@ def user_organizations(user) -> QuerySet[Organization]:
 # directly. Each is read in an id subquery.
 HOLDERS = ((GroupObjectPermission, "group__user"), (UserObjectPermission, "user"))
 
-# A user id no row has: the subqueries are compiled once with it in the user's place.
-_SOMEONE = -(2**62) + 20261206
-# (database, holder model, codename, content type) → (SQL, its parameters, where the user's id goes)
-_compiled_holders: dict[tuple, tuple[str, tuple, int]] = {}
-
 
 def _holders_ids(permission_model, holder: str, codename: str, content_type, user_pk):
     """The ids of the objects `user_pk` holds `codename` on through `permission_model`."""
@@ -120,24 +116,21 @@ def _holders_ids(permission_model, holder: str, codename: str, content_type, use
     )
 
 
-def _compiled_ids(permission_model, holder: str, codename: str, content_type, user_pk):
-    """`_holders_ids(…)` as SQL compiled once per database and permission, the user's id its
-    one varying parameter: building and compiling the two subqueries was a fifth of a
-    municipal official's page of studies (they appear in its count, its rows and its
-    details-visible column). Anything unexpected in the compiled parameters falls back to
-    the queryset."""
-    using = router.db_for_read(permission_model)
-    key = (using, permission_model, holder, codename, content_type.pk)
-    entry = _compiled_holders.get(key)
-    if entry is None:
-        query = _holders_ids(permission_model, holder, codename, content_type, _SOMEONE).query
-        sql, params = query.get_compiler(using=using).as_sql()
-        at = [index for index, value in enumerate(params) if value == _SOMEONE]
-        if len(at) != 1:
-            return _holders_ids(permission_model, holder, codename, content_type, user_pk)
-        entry = _compiled_holders[key] = (sql, tuple(params), at[0])
-    sql, params, at = entry
-    return RawSQL(sql, (*params[:at], user_pk, *params[at + 1 :]))
+def permitted_pk_q(model: type[models.Model], user_pk: int, codename: str) -> models.Q:
+    """permitted_q for the user with id `user_pk`. Each holder's id subquery is compiled once
+    per database and permission (council.sql.per_user_subquery): building and compiling them
+    was a fifth of a municipal official's page of studies, where they appear three times."""
+    content_type = ContentType.objects.get_for_model(model)
+    condition = models.Q()
+    for permission_model, holder in HOLDERS:
+        ids = per_user_subquery(
+            ("permitted", permission_model, holder, codename, content_type.pk),
+            partial(_holders_ids, permission_model, holder, codename, content_type),
+            user_pk,
+            using=router.db_for_read(permission_model),
+        )
+        condition |= models.Q(pk__in=ids)
+    return condition
 
 
 def permitted_q(model: type[models.Model], user, codename: str) -> models.Q:
@@ -149,11 +142,7 @@ def permitted_q(model: type[models.Model], user, codename: str) -> models.Q:
     """
     if not user.is_authenticated:
         return models.Q(pk__in=[])
-    content_type = ContentType.objects.get_for_model(model)
-    condition = models.Q()
-    for permission_model, holder in HOLDERS:
-        condition |= models.Q(pk__in=_compiled_ids(permission_model, holder, codename, content_type, user.pk))
-    return condition
+    return permitted_pk_q(model, user.pk, codename)
 
 
 def permitted(queryset: QuerySet, user, codename: str) -> QuerySet:

@@ -1,0 +1,92 @@
+"""council.sql.per_user_subquery: an id subquery compiled once, then given each user's id; the
+same SQL and rows as the queryset it stands for, and the queryset itself wherever the SQL
+depends on the id in any other way."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+
+import council.sql
+from council.sql import per_user_subquery
+from tenants.access import HOLDERS, _holders_ids, grant, permitted
+from tenants.models import Membership, Organization
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_templates(monkeypatch):
+    monkeypatch.setattr(council.sql, "_per_user", {})
+
+
+def sql_of(queryset_or_raw):
+    if hasattr(queryset_or_raw, "query"):
+        return queryset_or_raw.query.get_compiler(connection=connection).as_sql()
+    return queryset_or_raw.sql, tuple(queryset_or_raw.params)
+
+
+def test_each_user_gets_the_querysets_own_sql_with_their_id(user):
+    content_type = ContentType.objects.get_for_model(Organization)
+    for username in ("sapporo", "hokkaido", "soumu", "sapporo"):
+        pk = user(username).pk
+        for permission_model, holder in HOLDERS:
+
+            def build(user_pk):
+                return _holders_ids(permission_model, holder, "view_organization", content_type, user_pk)
+
+            compiled = per_user_subquery(("test", permission_model, holder), build, pk)
+            sql, params = sql_of(build(pk))
+            assert sql_of(compiled) == (sql, tuple(params))
+            assert pk in compiled.params
+
+
+def test_the_rows_are_each_users_own(user, org):
+    target = org("012025")
+    grant(org("011002"), "change_organization", target)
+    everyone = Organization.objects.all()
+    # The first user compiles the template; the others get it with their own id.
+    assert list(permitted(everyone, user("hokkaido"), "change_organization")) == []
+    assert list(permitted(everyone, user("sapporo"), "change_organization")) == [target]
+    assert list(permitted(everyone, user("soumu"), "change_organization")) == []
+
+
+def test_a_query_that_ignores_the_id_is_reused_as_it_is():
+    compiled = per_user_subquery(("test", "all"), lambda _pk: Organization.objects.filter(kind="ministry").values("pk"), 5)
+    assert sql_of(compiled) == sql_of(Organization.objects.filter(kind="ministry").values("pk"))
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        # The id used in another way than as a parameter of its own: no template, the queryset.
+        lambda pk: Membership.objects.filter(user_id__in=[pk, pk % 7]).values("organization_id"),
+        lambda pk: Membership.objects.filter(user_id=pk).values("organization_id")[: abs(pk) % 5 + 1],
+        lambda pk: (Membership.objects.filter(user_id=pk) if pk % 2 else Membership.objects.filter(role=pk)).values("pk"),
+    ],
+)
+def test_anything_else_that_depends_on_the_id_is_built_every_time(build, user):
+    pk = user("sapporo").pk
+    got = per_user_subquery(("test", "odd"), build, pk)
+    assert hasattr(got, "query")  # the queryset, not a template
+    assert sql_of(got) == sql_of(build(pk))
+    assert council.sql._per_user[("default", "test", "odd")] is None
+
+
+def test_a_placeholder_equal_to_another_parameter_is_not_trusted(user, monkeypatch):
+    content_type = ContentType.objects.get_for_model(Organization)
+    monkeypatch.setattr(council.sql, "_SOMEONE", (content_type.pk, content_type.pk + 1))
+    pk = get_user_model().objects.get(username="sapporo").pk
+
+    def build(user_pk):
+        return _holders_ids(*HOLDERS[1], "view_organization", content_type, user_pk)
+
+    got = per_user_subquery(("test", "clash"), build, pk)
+    assert hasattr(got, "query")
+    assert sql_of(got) == sql_of(build(pk))
+
+
+def test_a_condition_that_selects_nothing_is_left_to_django():
+    got = per_user_subquery(("test", "empty"), lambda pk: Membership.objects.filter(pk__in=[]).values("pk"), 3)
+    assert hasattr(got, "query") and list(got) == []
+    assert council.sql._per_user[("default", "test", "empty")] is None
