@@ -90,7 +90,8 @@ def per_user_subquery(key: tuple, build, user_pk: int, using: str = "default"):
 
     Building and compiling an id subquery (the object permissions a user holds, the policies a
     user may see) was a fifth of some lists' time, on every request, for SQL that differs only
-    in the user's id. `key` must name everything else `build` depends on. The first call
+    in the user's id. `key` must name everything else `build` depends on, ids of other rows
+    included (a content type's: a test database flushed and filled again renumbers them). The first call
     compiles `build` twice, with two placeholder ids: the SQL must be the same and the
     parameters differ only where each placeholder is; otherwise the query depends on the id in
     some other way and `build(user_pk)` is used as it is, every time."""
