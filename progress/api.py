@@ -87,6 +87,8 @@ def countable_filters(view, request: Request, tally_filters: frozenset) -> dict 
     or invalid ones, which the list answers with a 400)."""
     if view.action != "list" or not set(request.query_params) <= tally_filters | NEUTRAL_PARAMETERS:
         return None
+    if not set(request.query_params) - NEUTRAL_PARAMETERS:
+        return {}  # no filter named: every one is empty (without building the form again)
     filterset = view.filterset_class(request.query_params, queryset=view.queryset.model.objects.none(), request=request)
     return filterset.form.cleaned_data if filterset.is_valid() else None
 
