@@ -12,6 +12,7 @@ as a list instead. `listed(relation)` is the model attribute holding that list: 
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch
 from django.utils.functional import cached_property
 
@@ -34,3 +35,54 @@ def listed(relation: str) -> cached_property:
 def prefetch_list(relation: str, queryset=None) -> Prefetch:
     """Prefetch `relation` into the model's `listed(relation)` attribute."""
     return Prefetch(relation, queryset=queryset, to_attr=list_attribute(relation))
+
+
+# A row's attribute where reference serializers keep what they rendered of it
+# (council.api.serializers.PlainRefSerializer): set on the objects fill_lists shares.
+RENDERED = "_rendered_refs"
+
+
+def fill_lists(instances: list, lists: dict, shared: dict | None = None, ordering: dict | None = None) -> None:
+    """Fill `listed(relation)` of a page's `instances` for each relation in `lists` (one query
+    each, of the queryset given, for the instances' ids), without Django's prefetching of one
+    related manager and one filtered queryset per instance.
+
+    `shared` names foreign keys of those rows that point at few objects (the three
+    associations every consent round's ballots and voters name): each is read once for all
+    the rows, in one query per relation, and every row pointing at an object gets that same
+    instance (marked so that reference serializers render it once). `ordering` sorts a
+    relation's list for each instance afterwards (by a key of the shared objects)."""
+    shared = shared or {}
+    by_pk = {instance.pk: instance for instance in instances}
+    rows: list = []
+    for relation, queryset in lists.items():
+        attribute = list_attribute(relation)
+        for instance in instances:
+            instance.__dict__[attribute] = []
+        if not instances:
+            continue
+        remote = instances[0]._meta.get_field(relation).field  # the related rows' foreign key
+        for row in queryset.filter(**{f"{remote.attname}__in": list(by_pk)}):
+            owner = by_pk[getattr(row, remote.attname)]
+            remote.set_cached_value(row, owner)
+            owner.__dict__[attribute].append(row)
+            rows.append(row)
+    for name, queryset in shared.items():
+        fields = {model: _field(model, name) for model in {type(row) for row in rows}}
+        pointing = [(row, fields[type(row)]) for row in rows if fields[type(row)] is not None]
+        objects = queryset.in_bulk({getattr(row, field.attname) for row, field in pointing} - {None})
+        for obj in objects.values():
+            obj.__dict__[RENDERED] = {}
+        for row, field in pointing:
+            field.set_cached_value(row, objects.get(getattr(row, field.attname)))
+    for relation, key in (ordering or {}).items():
+        attribute = list_attribute(relation)
+        for instance in instances:
+            instance.__dict__[attribute].sort(key=key)
+
+
+def _field(model, name: str):
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None

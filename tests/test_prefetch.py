@@ -62,3 +62,52 @@ def test_many_to_many_relations_are_listed_too():
     fetched = Candidate.objects.prefetch_related(prefetch_list("business_areas")).get(pk=candidate.pk)
     assert "business_areas_list" in fetched.__dict__
     assert sorted(area.pk for area in fetched.business_areas_list) == expected
+
+
+def test_fill_lists_reads_each_relation_and_each_shared_object_once(rounds):
+    from council.prefetch import RENDERED, fill_lists
+    from policies.models import ConsentVoter
+    from tenants.api import OrganizationRefSerializer
+    from tenants.models import Organization
+
+    page = list(ConsentRound.objects.order_by("pk"))
+    with CaptureQueriesContext(connection) as captured:
+        fill_lists(
+            page,
+            {"ballots": Ballot.objects.all(), "voters": ConsentVoter.objects.all()},
+            shared={"organization": Organization.objects.all()},
+            ordering={"ballots": lambda b: b.organization.code, "voters": lambda v: v.organization.code},
+        )
+        listed = {
+            round_.pk: (
+                [(b.organization.code, b.choice) for b in round_.ballots_list],
+                [v.organization.code for v in round_.voters_list],
+                {b.round is round_ for b in round_.ballots_list},
+            )
+            for round_ in page
+        }
+    assert len(captured) == 3  # the ballots, the voters, their organizations
+    for round_ in page:
+        assert listed[round_.pk] == (
+            [(b.organization.code, b.choice) for b in round_.ballots.select_related("organization").order_by("organization__code")],
+            [v.organization.code for v in round_.voters.select_related("organization").order_by("organization__code")],
+            {True} if round_.ballots.exists() else set(),
+        )
+    # One instance per organization, whichever row points at it, rendered once.
+    shared = {}
+    for round_ in page:
+        for row in [*round_.ballots_list, *round_.voters_list]:
+            assert shared.setdefault(row.organization_id, row.organization) is row.organization
+    organization = next(iter(shared.values()))
+    first = OrganizationRefSerializer().to_representation(organization)
+    assert OrganizationRefSerializer().to_representation(organization) is first
+    assert first == {"id": organization.pk, "code": organization.code, "name": organization.name}
+    assert RENDERED in organization.__dict__
+
+
+def test_fill_lists_on_an_empty_page_asks_nothing():
+    from council.prefetch import fill_lists
+
+    with CaptureQueriesContext(connection) as captured:
+        fill_lists([], {"ballots": Ballot.objects.all()}, shared={"organization": Ballot.objects.none()})
+    assert len(captured) == 0

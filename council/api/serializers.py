@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from council.api.compiled import CompiledRepresentation
 from council.api.viewsets import refuse_unless
+from council.prefetch import RENDERED
 from council.models import TransitionLog
 
 
@@ -30,6 +31,17 @@ class PlainRefSerializer(serializers.ModelSerializer):
     rendering, and the schema is still generated from the declared fields."""
 
     def to_representation(self, instance) -> dict:
+        # An object shared by many rows of a page (council.prefetch.fill_lists) is rendered
+        # once per reference serializer.
+        rendered = instance.__dict__.get(RENDERED)
+        if rendered is not None:
+            data = rendered.get(type(self))
+            if data is None:
+                data = rendered[type(self)] = self._render(instance)
+            return data
+        return self._render(instance)
+
+    def _render(self, instance) -> dict:
         data = {}
         declared_fields = self._declared_fields
         for name in self.Meta.fields:
