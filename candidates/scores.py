@@ -34,58 +34,13 @@ _REMOVE = (
     + ", ".join(f"{c} = {c} - OLD.{c}" for c in SCORES)
     + " WHERE candidate_id = OLD.candidate_id;"
 )
-# Saving an assessment writes every column: only its candidate or a score moves the totals.
-_COLUMNS = ("candidate_id", *SCORES)
-_MOVED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _COLUMNS)
-
-POSTGRESQL = [
-    f"""
-CREATE OR REPLACE FUNCTION candidates_score_totals() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        {_REMOVE}
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        {_ADD}
-    END IF;
-    RETURN NULL;
-END
-$$;
-""",
-    f"DROP TRIGGER IF EXISTS candidates_score_totals ON {SOURCE};",
-    f"DROP TRIGGER IF EXISTS candidates_score_totals_update ON {SOURCE};",
-    f"CREATE TRIGGER candidates_score_totals AFTER INSERT OR DELETE ON {SOURCE} "
-    "FOR EACH ROW EXECUTE FUNCTION candidates_score_totals();",
-    f"CREATE TRIGGER candidates_score_totals_update AFTER UPDATE OF {', '.join(_COLUMNS)} ON {SOURCE} "
-    f"FOR EACH ROW WHEN ({_MOVED.replace(' IS NOT ', ' IS DISTINCT FROM ')}) EXECUTE FUNCTION candidates_score_totals();",
-]
-POSTGRESQL_DROP = [
-    f"DROP TRIGGER IF EXISTS candidates_score_totals ON {SOURCE};",
-    f"DROP TRIGGER IF EXISTS candidates_score_totals_update ON {SOURCE};",
-    "DROP FUNCTION IF EXISTS candidates_score_totals();",
-]
-
-SQLITE_DROP = [
-    "DROP TRIGGER IF EXISTS candidates_score_totals_insert;",
-    "DROP TRIGGER IF EXISTS candidates_score_totals_delete;",
-    "DROP TRIGGER IF EXISTS candidates_score_totals_update;",
-]
-SQLITE = [
-    *SQLITE_DROP,
-    f"CREATE TRIGGER candidates_score_totals_insert AFTER INSERT ON {SOURCE} BEGIN {_ADD} END;",
-    f"CREATE TRIGGER candidates_score_totals_delete AFTER DELETE ON {SOURCE} BEGIN {_REMOVE} END;",
-    f"CREATE TRIGGER candidates_score_totals_update AFTER UPDATE OF {', '.join(_COLUMNS)} ON {SOURCE} "
-    f"WHEN {_MOVED} BEGIN {_REMOVE} {_ADD} END;",
-]
-
 REBUILD = [
     f"DELETE FROM {TABLE};",
     f"INSERT INTO {TABLE} (candidate_id, assessors, {', '.join(SCORES)}) "
     f"SELECT candidate_id, COUNT(*), {', '.join(f'SUM({c})' for c in SCORES)} FROM {SOURCE} GROUP BY candidate_id;",
 ]
 
-TRIGGERS = sql.Triggers(
-    {"postgresql": POSTGRESQL, "sqlite": SQLITE}, {"postgresql": POSTGRESQL_DROP, "sqlite": SQLITE_DROP}, REBUILD
-)
+# Saving an assessment writes every column: only its candidate or a score moves the totals.
+TRIGGERS = sql.counting_triggers("candidates_score_totals", SOURCE, _REMOVE, _ADD, ("candidate_id", *SCORES), REBUILD)
 install, uninstall = TRIGGERS.install, TRIGGERS.uninstall
 rebuild = TRIGGERS.rebuild  # recompute the totals from the assessments (in the caller's transaction)

@@ -119,3 +119,46 @@ def _template(build, using: str):
     if any(value in _SOMEONE for index, value in enumerate(first[1]) if index not in at):
         return None
     return first[0], tuple(first[1]), at
+
+
+def counting_triggers(name: str, source: str, remove: str, add: str, columns: tuple, recount: list[str]) -> Triggers:
+    """The triggers of a table of counts kept from `source`'s rows (PostgreSQL and SQLite):
+    on insert `add` (SQL naming NEW), on delete `remove` (naming OLD), on an update that
+    changes one of `columns` both; an update that changes none of them writes nothing."""
+    moved = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+    of = ", ".join(columns)
+    postgresql = [
+        f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        {remove}
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        {add}
+    END IF;
+    RETURN NULL;
+END
+$$;
+""",
+        f"DROP TRIGGER IF EXISTS {name} ON {source};",
+        f"DROP TRIGGER IF EXISTS {name}_update ON {source};",
+        f"CREATE TRIGGER {name} AFTER INSERT OR DELETE ON {source} FOR EACH ROW EXECUTE FUNCTION {name}();",
+        f"CREATE TRIGGER {name}_update AFTER UPDATE OF {of} ON {source} "
+        f"FOR EACH ROW WHEN ({moved.replace(' IS NOT ', ' IS DISTINCT FROM ')}) EXECUTE FUNCTION {name}();",
+    ]
+    postgresql_drop = [
+        f"DROP TRIGGER IF EXISTS {name} ON {source};",
+        f"DROP TRIGGER IF EXISTS {name}_update ON {source};",
+        f"DROP FUNCTION IF EXISTS {name}();",
+    ]
+    sqlite_drop = [f"DROP TRIGGER IF EXISTS {name}_{event};" for event in ("insert", "delete", "update")]
+    sqlite = [
+        *sqlite_drop,
+        f"CREATE TRIGGER {name}_insert AFTER INSERT ON {source} BEGIN {add} END;",
+        f"CREATE TRIGGER {name}_delete AFTER DELETE ON {source} BEGIN {remove} END;",
+        f"CREATE TRIGGER {name}_update AFTER UPDATE OF {of} ON {source} WHEN {moved} BEGIN {remove} {add} END;",
+    ]
+    return Triggers(
+        {"postgresql": postgresql, "sqlite": sqlite}, {"postgresql": postgresql_drop, "sqlite": sqlite_drop}, recount
+    )

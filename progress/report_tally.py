@@ -27,57 +27,12 @@ _ADD = (
     f"ON CONFLICT (policy_id, status) DO UPDATE SET n = {TABLE}.n + 1;"
 )
 _REMOVE = f"UPDATE {TABLE} SET n = n - 1 WHERE policy_id = OLD.policy_id AND status = OLD.status;"
-# Saving a report writes every column: only a change of policy or status moves a count.
-_MOVED = "OLD.policy_id IS NOT NEW.policy_id OR OLD.status IS NOT NEW.status"
-
-POSTGRESQL = [
-    f"""
-CREATE OR REPLACE FUNCTION progress_report_tally() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        {_REMOVE}
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        {_ADD}
-    END IF;
-    RETURN NULL;
-END
-$$;
-""",
-    f"DROP TRIGGER IF EXISTS progress_report_tally ON {SOURCE};",
-    f"DROP TRIGGER IF EXISTS progress_report_tally_update ON {SOURCE};",
-    f"CREATE TRIGGER progress_report_tally AFTER INSERT OR DELETE ON {SOURCE} "
-    "FOR EACH ROW EXECUTE FUNCTION progress_report_tally();",
-    f"CREATE TRIGGER progress_report_tally_update AFTER UPDATE OF policy_id, status ON {SOURCE} "
-    f"FOR EACH ROW WHEN ({_MOVED.replace(' IS NOT ', ' IS DISTINCT FROM ')}) EXECUTE FUNCTION progress_report_tally();",
-]
-POSTGRESQL_DROP = [
-    f"DROP TRIGGER IF EXISTS progress_report_tally ON {SOURCE};",
-    f"DROP TRIGGER IF EXISTS progress_report_tally_update ON {SOURCE};",
-    "DROP FUNCTION IF EXISTS progress_report_tally();",
-]
-
-SQLITE_DROP = [
-    "DROP TRIGGER IF EXISTS progress_report_tally_insert;",
-    "DROP TRIGGER IF EXISTS progress_report_tally_delete;",
-    "DROP TRIGGER IF EXISTS progress_report_tally_update;",
-]
-SQLITE = [
-    *SQLITE_DROP,
-    f"CREATE TRIGGER progress_report_tally_insert AFTER INSERT ON {SOURCE} BEGIN {_ADD} END;",
-    f"CREATE TRIGGER progress_report_tally_delete AFTER DELETE ON {SOURCE} BEGIN {_REMOVE} END;",
-    f"CREATE TRIGGER progress_report_tally_update AFTER UPDATE OF policy_id, status ON {SOURCE} "
-    f"WHEN {_MOVED} BEGIN {_REMOVE} {_ADD} END;",
-]
-
 REBUILD = [
     f"DELETE FROM {TABLE};",
     f"INSERT INTO {TABLE} (policy_id, status, n) SELECT policy_id, status, COUNT(*) FROM {SOURCE} GROUP BY policy_id, status;",
 ]
 
-
-TRIGGERS = sql.Triggers(
-    {"postgresql": POSTGRESQL, "sqlite": SQLITE}, {"postgresql": POSTGRESQL_DROP, "sqlite": SQLITE_DROP}, REBUILD
-)
+# Saving a report writes every column: only a change of policy or status moves a count.
+TRIGGERS = sql.counting_triggers("progress_report_tally", SOURCE, _REMOVE, _ADD, ("policy_id", "status"), REBUILD)
 install, uninstall = TRIGGERS.install, TRIGGERS.uninstall
 rebuild = TRIGGERS.rebuild  # recompute the tally from the reports (in the caller's transaction)
