@@ -533,7 +533,7 @@ class ConsentRecordSerializer(CompiledRepresentation, serializers.ModelSerialize
 
 
 def _by_organization_code(row) -> str:
-    # Ballots and voters in 団体コード order, as Ballot's Meta.ordering and the detail give them.
+    # Ballots in 団体コード order, as Ballot's Meta.ordering and the detail give them.
     return row.organization.code
 
 
@@ -566,8 +566,6 @@ class ConsentRoundViewSet(
     filterset_class = ConsentRoundFilter
 
     def get_queryset(self):
-        ballots = Ballot.objects.select_related("organization", "cast_by")
-        voters = ConsentVoter.objects.select_related("organization").order_by("organization__code")
         queryset = super().get_queryset()
         if self.action == "ballots":
             # The ballots page reads the round only to find it (and to vote on it): the round's
@@ -585,6 +583,8 @@ class ConsentRoundViewSet(
             )
             # The page's ballots and voters are read after it (paginate_queryset).
             return queryset
+        ballots = Ballot.objects.select_related("organization", "cast_by")
+        voters = ConsentVoter.objects.select_related("organization").order_by("organization__code")
         return queryset.prefetch_related(prefetch_list("ballots", ballots), prefetch_list("voters", voters))
 
     def paginate_queryset(self, queryset):
@@ -602,7 +602,8 @@ class ConsentRoundViewSet(
                     "voters": ConsentVoter.objects.only("id", "round", "organization"),
                 },
                 shared={"organization": Organization.objects.only(*ORGANIZATION_REF_COLUMNS)},
-                ordering={"ballots": _by_organization_code, "voters": _by_organization_code},
+                # Voters are put in that order by the serializer (get_voters), for any round.
+                ordering={"ballots": _by_organization_code},
             )
         return page
 
