@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import models
+from django.db import models, router
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -74,7 +74,7 @@ def visible_policy_ids(user):
     # A council member's rule reads the object permissions on policies, by content type: its
     # id is part of the compiled SQL (a test database flushed and filled again renumbers it).
     key = ("visible-policies", member, ContentType.objects.get_for_model(Policy).pk if member else None)
-    return per_user_subquery(key, partial(_visible_policies_of, member), user.pk)
+    return per_user_subquery(key, partial(_visible_policies_of, member), user.pk, using=router.db_for_read(Policy))
 
 
 class PolicyQuerySet(models.QuerySet["Policy"]):

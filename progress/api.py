@@ -34,7 +34,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from council.api.compiled import CompiledRepresentation
-from council.api.filters import IdFilter, StableOrderingFilter
+from council.api.filters import NOT_FILTERS, IdFilter, StableOrderingFilter
 from council.api.serializers import (
     ORGANIZATION_REF_COLUMNS,
     USER_REF_COLUMNS,
@@ -77,8 +77,8 @@ from tenants.codes import is_prefecture_code, validate_local_government_code
 from tenants.models import Organization, OrganizationKind
 
 
-# Parameters of a list that do not change its count.
-NEUTRAL_PARAMETERS = frozenset({"page", "page_size", "ordering", "format"})
+# Parameters of a list that do not change its count: paging, format, and the order of the rows.
+NEUTRAL_PARAMETERS = NOT_FILTERS | {"ordering"}
 
 
 def countable_filters(view, request: Request, tally_filters: frozenset) -> dict | None:
