@@ -4,7 +4,6 @@ for a statement whose only varying part would otherwise be a status sent as a pa
 from datetime import date
 
 import pytest
-from django.db import connection
 
 from candidates.models import Candidate, CandidateStatus
 from council.national_data import Plan, generate
