@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
@@ -56,9 +56,10 @@ from council.api.serializers import (
     attach_file,
     select_refs,
 )
-from council.api.viewsets import VisibleQuerysetMixin, VisibleReadOnlyViewSet, refuse_unless
+from council.api.viewsets import PageListsMixin, VisibleQuerysetMixin, VisibleReadOnlyViewSet, refuse_unless
 from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, workflow_schema
 from council.prefetch import prefetch_list
+from council.prepared import Prepared
 from tenants.api import OrganizationRefSerializer
 
 
@@ -223,6 +224,13 @@ class CandidateFilter(django_filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
 
 
+# A page's business areas, read by the candidates' ids (council.prepared; PageListsMixin), in
+# the order Django's prefetching gives them (BusinessArea's).
+CANDIDATE_AREAS = Prepared(
+    lambda: BusinessArea.objects.only("id", "name").annotate(candidate_id=F("candidates__id")), "candidate_id"
+)
+
+
 @workflow_schema(CandidateTransitionSerializer, CandidateDetailSerializer)
 @extend_schema_view(
     list=extend_schema(summary="Candidates the user may see"),
@@ -245,6 +253,7 @@ class CandidateFilter(django_filters.FilterSet):
 )
 class CandidateViewSet(
     WorkflowViewSetMixin,
+    PageListsMixin,
     VisibleQuerysetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -258,6 +267,7 @@ class CandidateViewSet(
     )
     filterset_class = CandidateFilter
     transition_serializer_class = CandidateTransitionSerializer
+    page_many = {"business_areas": CANDIDATE_AREAS}
 
     def get_queryset(self):
         return (

@@ -44,33 +44,37 @@ RENDERED = "_rendered_refs"
 
 def fill_lists(instances: list, lists: dict, shared: dict | None = None, ordering: dict | None = None) -> None:
     """Fill `listed(relation)` of a page's `instances` for each relation in `lists` (one query
-    each, of the queryset given, for the instances' ids), without Django's prefetching of one
-    related manager and one filtered queryset per instance.
+    each, a `council.prepared.Prepared` read of the related rows by the instances' ids),
+    without Django's prefetching of one related manager and one filtered queryset per
+    instance.
 
     `shared` names foreign keys of those rows that point at few objects (the three
-    associations every consent round's ballots and voters name): each is read once for all
-    the rows, in one query per relation, and every row pointing at an object gets that same
-    instance (marked so that reference serializers render it once). `ordering` sorts a
-    relation's list for each instance afterwards (by a key of the shared objects)."""
+    associations every consent round's ballots and voters name), each with the Prepared read
+    of those objects by id: each is read once for all the rows, in one query per relation,
+    and every row pointing at an object gets that same instance (marked so that reference
+    serializers render it once). `ordering` sorts a relation's list for each instance
+    afterwards (by a key of the shared objects)."""
     shared = shared or {}
     by_pk = {instance.pk: instance for instance in instances}
+    using = instances[0]._state.db if instances else None
     rows: list = []
-    for relation, queryset in lists.items():
+    for relation, read in lists.items():
         attribute = list_attribute(relation)
         for instance in instances:
             instance.__dict__[attribute] = []
         if not instances:
             continue
         remote = instances[0]._meta.get_field(relation).field  # the related rows' foreign key
-        for row in queryset.filter(**{f"{remote.attname}__in": list(by_pk)}):
+        for row in read.rows(by_pk, using):
             owner = by_pk[getattr(row, remote.attname)]
             remote.set_cached_value(row, owner)
             owner.__dict__[attribute].append(row)
             rows.append(row)
-    for name, queryset in shared.items():
+    for name, read in shared.items():
         fields = {model: _field(model, name) for model in {type(row) for row in rows}}
         pointing = [(row, fields[type(row)]) for row in rows if fields[type(row)] is not None]
-        objects = queryset.in_bulk({getattr(row, field.attname) for row, field in pointing} - {None})
+        wanted = {getattr(row, field.attname) for row, field in pointing} - {None}
+        objects = {obj.pk: obj for obj in read.rows(sorted(wanted), using)}
         for obj in objects.values():
             obj.__dict__[RENDERED] = {}
         for row, field in pointing:
@@ -79,6 +83,26 @@ def fill_lists(instances: list, lists: dict, shared: dict | None = None, orderin
         attribute = list_attribute(relation)
         for instance in instances:
             instance.__dict__[attribute].sort(key=key)
+
+
+def fill_many_to_many(instances: list, relation: str, read) -> None:
+    """Fill `listed(relation)`, a many-to-many relation of the instances, from `read`: a
+    `council.prepared.Prepared` read of the related objects annotated with their owner's id
+    (its column), in the order Django's prefetching gives them. An object that several
+    instances share is one instance, rendered once by the reference serializers."""
+    attribute = list_attribute(relation)
+    for instance in instances:
+        instance.__dict__[attribute] = []
+    if not instances:
+        return
+    by_pk = {instance.pk: instance for instance in instances}
+    one: dict = {}
+    for row in read.rows(by_pk, instances[0]._state.db):
+        obj = one.get(row.pk)
+        if obj is None:
+            obj = one[row.pk] = row
+            obj.__dict__[RENDERED] = {}
+        by_pk[getattr(row, read.column)].__dict__[attribute].append(obj)
 
 
 def _field(model, name: str):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
@@ -43,10 +44,11 @@ from council.api.serializers import (
     columns,
     select_refs,
 )
-from council.api.viewsets import VisibleQuerysetMixin, refuse_unless
+from council.api.viewsets import PageListsMixin, VisibleQuerysetMixin, refuse_unless
 from council.api.workflow import TRANSITION_CONFLICT, TransitionSerializer, WorkflowViewSetMixin, workflow_schema
 from council.pdf import pdf_language
-from council.prefetch import fill_lists, prefetch_list
+from council.prefetch import prefetch_list
+from council.prepared import Prepared
 from council.workflow import TransitionNotAllowed
 from policies import actions, tasks
 from policies.diff import diff_bodies
@@ -532,6 +534,16 @@ class ConsentRecordSerializer(CompiledRepresentation, serializers.ModelSerialize
         return str(record.payload.get("comment", ""))
 
 
+# A page's ballots and voters and what they point at, read by id (council.prepared).
+ROUND_BALLOTS = Prepared(
+    lambda: Ballot.objects.only("id", "round", "organization", "choice", "comment", "cast_by", "cast_at").order_by(),
+    "round_id",
+)
+ROUND_VOTERS = Prepared(lambda: ConsentVoter.objects.only("id", "round", "organization"), "round_id")
+ORGANIZATIONS_BY_ID = Prepared(lambda: Organization.objects.only(*ORGANIZATION_REF_COLUMNS), "id")
+USERS_BY_ID = Prepared(lambda: get_user_model().objects.only(*USER_REF_COLUMNS), "id")
+
+
 def _by_organization_code(row) -> str:
     # Ballots in 団体コード order, as Ballot's Meta.ordering and the detail give them.
     return row.organization.code
@@ -557,6 +569,7 @@ class ConsentRoundFilter(django_filters.FilterSet):
     ),
 )
 class ConsentRoundViewSet(
+    PageListsMixin,
     VisibleQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """同意手続. Every signed-in user may follow the consent status of policies put to consent."""
@@ -564,6 +577,12 @@ class ConsentRoundViewSet(
     queryset = ConsentRound.objects.select_related("policy", "policy__ministry", "policy__candidate", "version", "closed_by")
     serializer_class = ConsentRoundSerializer
     filterset_class = ConsentRoundFilter
+    # A page's ballots and voters name the same few organizations (the three associations)
+    # some 260 times, and the few people who cast them: each is read and rendered once.
+    page_lists = {"ballots": ROUND_BALLOTS, "voters": ROUND_VOTERS}
+    page_shared = {"organization": ORGANIZATIONS_BY_ID, "cast_by": USERS_BY_ID}
+    # Voters are put in that order by the serializer (get_voters), for any round.
+    page_ordering = {"ballots": _by_organization_code}
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -581,31 +600,12 @@ class ConsentRoundViewSet(
                 "policy__candidate__id", "policy__candidate__title",
                 "version__id", "version__number", "version__content_hash", *columns("closed_by", USER_REF_COLUMNS),
             )
-            # The page's ballots and voters are read after it (paginate_queryset).
+            # The page's ballots and voters are read after it (PageListsMixin).
             return queryset
         ballots = Ballot.objects.select_related("organization", "cast_by")
         voters = ConsentVoter.objects.select_related("organization").order_by("organization__code")
         return queryset.prefetch_related(prefetch_list("ballots", ballots), prefetch_list("voters", voters))
 
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        if page is not None and self.action == "list":
-            # A page's ballots and voters name the same few organizations (the three
-            # associations) some 260 times: each is read and rendered once (fill_lists).
-            fill_lists(
-                page,
-                {
-                    "ballots": Ballot.objects.select_related("cast_by").only(
-                        "id", "round", "organization", "choice", "comment", "cast_by", "cast_at",
-                        *columns("cast_by", USER_REF_COLUMNS),
-                    ),
-                    "voters": ConsentVoter.objects.only("id", "round", "organization"),
-                },
-                shared={"organization": Organization.objects.only(*ORGANIZATION_REF_COLUMNS)},
-                # Voters are put in that order by the serializer (get_voters), for any round.
-                ordering={"ballots": _by_organization_code},
-            )
-        return page
 
     def read(self, round_: ConsentRound, status_code=status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=round_.pk)

@@ -47,9 +47,10 @@ from council.api.serializers import (
     columns,
     select_refs,
 )
-from council.api.viewsets import VisibleQuerysetMixin, refuse_unless
+from council.api.viewsets import PageListsMixin, VisibleQuerysetMixin, refuse_unless
 from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, workflow_schema
 from council.prefetch import prefetch_list
+from council.prepared import Prepared
 from policies.models import Policy, within_visible_policies
 from policies.api import PDF_STATUS
 from progress import actions
@@ -65,6 +66,7 @@ from progress.models import (
     MeasureStatus,
     MilestoneStatus,
     ProgressReport,
+    ReportAttachment,
     ReportingSchedule,
     ReportStatus,
     ReportTally,
@@ -338,6 +340,10 @@ KPI_TREND = inline_serializer(
 )
 
 
+# A page's attachments, read by the reports' ids (council.prepared; PageListsMixin).
+REPORT_ATTACHMENTS = Prepared(lambda: ReportAttachment.objects.all(), "report_id")
+
+
 @workflow_schema(ReportTransitionSerializer, ProgressReportSerializer)
 @extend_schema_view(
     list=extend_schema(summary="Progress reports the user may see"),
@@ -350,6 +356,7 @@ KPI_TREND = inline_serializer(
 )
 class ProgressReportViewSet(
     WorkflowViewSetMixin,
+    PageListsMixin,
     VisibleQuerysetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -366,6 +373,7 @@ class ProgressReportViewSet(
     serializer_class = ProgressReportSerializer
     filterset_class = ProgressReportFilter
     transition_serializer_class = ReportTransitionSerializer
+    page_lists = {"attachments": REPORT_ATTACHMENTS}
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):

@@ -649,8 +649,9 @@ def test_the_list_reads_in_constant_queries(api, username, django_assert_max_num
     with CaptureQueriesContext(connection) as few:
         assert client.get(url()).status_code == 200
     make_rounds(6, start=2)
-    # token, memberships, count, page (policy, ministry, candidate, version, closer joined), ballots, voters
-    with django_assert_max_num_queries(6):
+    # token and memberships, count, page (policy, ministry, candidate, version, closer joined),
+    # ballots, voters, their organizations, the ballots' casters
+    with django_assert_max_num_queries(7):
         response = client.get(url())
     assert response.json()["count"] == 8
     with CaptureQueriesContext(connection) as many:

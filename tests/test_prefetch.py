@@ -66,6 +66,7 @@ def test_many_to_many_relations_are_listed_too():
 
 def test_fill_lists_reads_each_relation_and_each_shared_object_once(rounds):
     from council.prefetch import RENDERED, fill_lists
+    from council.prepared import Prepared
     from policies.models import ConsentVoter
     from tenants.api import OrganizationRefSerializer
     from tenants.models import Organization
@@ -74,8 +75,8 @@ def test_fill_lists_reads_each_relation_and_each_shared_object_once(rounds):
     with CaptureQueriesContext(connection) as captured:
         fill_lists(
             page,
-            {"ballots": Ballot.objects.all(), "voters": ConsentVoter.objects.all()},
-            shared={"organization": Organization.objects.all()},
+            {"ballots": Prepared(Ballot.objects.all, "round_id"), "voters": Prepared(ConsentVoter.objects.all, "round_id")},
+            shared={"organization": Prepared(Organization.objects.all, "id")},
             ordering={"ballots": lambda b: b.organization.code, "voters": lambda v: v.organization.code},
         )
         listed = {
@@ -106,8 +107,38 @@ def test_fill_lists_reads_each_relation_and_each_shared_object_once(rounds):
 
 
 def test_fill_lists_on_an_empty_page_asks_nothing():
-    from council.prefetch import fill_lists
+    from council.prefetch import fill_lists, fill_many_to_many
+    from council.prepared import Prepared
 
     with CaptureQueriesContext(connection) as captured:
-        fill_lists([], {"ballots": Ballot.objects.all()}, shared={"organization": Ballot.objects.none()})
+        fill_lists([], {"ballots": Prepared(Ballot.objects.all, "round_id")}, shared={"organization": Prepared(Ballot.objects.none, "id")})
+        fill_many_to_many([], "business_areas", Prepared(Ballot.objects.none, "id"))
     assert len(captured) == 0
+
+
+def test_fill_many_to_many_gives_what_django_prefetches_one_instance_per_object():
+    from django.db.models import F
+
+    from council.prefetch import RENDERED, fill_many_to_many
+    from council.prepared import Prepared
+
+    first, second, bare = accepted_candidate(), accepted_candidate(), accepted_candidate()
+    areas = [
+        BusinessArea.objects.create(code=f"area-{n}", name=f"業務{n}", owning_ministry=first.owning_ministry, sort_order=10 - n)
+        for n in range(3)
+    ]
+    first.business_areas.set(areas)
+    second.business_areas.set(areas[1:])
+    read = Prepared(lambda: BusinessArea.objects.annotate(owner_id=F("candidates__id")), "owner_id")
+    page = list(Candidate.objects.filter(pk__in=[first.pk, second.pk, bare.pk]).order_by("pk"))
+    with CaptureQueriesContext(connection) as captured:
+        fill_many_to_many(page, "business_areas", read)
+    assert len(captured) == 1
+    django = {c.pk: c for c in Candidate.objects.filter(pk__in=[c.pk for c in page]).prefetch_related("business_areas")}
+    for candidate in page:
+        assert [a.pk for a in candidate.business_areas_list] == [a.pk for a in django[candidate.pk].business_areas.all()]
+    assert [a.pk for a in page[0].business_areas_list] == [a.pk for a in reversed(areas)]  # BusinessArea's ordering
+    assert page[2].business_areas_list == []
+    # An area two candidates share is one instance, marked to be rendered once.
+    assert page[0].business_areas_list[0] is page[1].business_areas_list[0]
+    assert RENDERED in page[0].business_areas_list[0].__dict__
