@@ -43,6 +43,7 @@ from candidates.models import (
     StudyStatus,
     Track,
     Viewpoint,
+    put_scores,
 )
 from council.api.compiled import CompiledRepresentation
 from council.api.filters import IdFilter, StableOrderingFilter
@@ -270,14 +271,31 @@ class CandidateViewSet(
     page_many = {"business_areas": CANDIDATE_AREAS}
 
     def get_queryset(self):
+        queryset = super().get_queryset()
+        # A list page that neither filters nor orders by the scores gets them from its rows'
+        # score totals, computed in Python (put_scores), instead of five annotations.
+        self.scores_in_python = (
+            self.action == "list" and self.paginator is not None and not self.reads_scores(self.request)
+        )
+        queryset = queryset.with_score_totals() if self.scores_in_python else queryset.with_scores()
         return (
-            super()
-            .get_queryset()
-            .with_scores()
-            .prefetch_related(prefetch_list("business_areas"))
+            queryset.prefetch_related(prefetch_list("business_areas"))
             # Stated here too: the list is ordered the same way whatever its annotations.
             .order_by(*Candidate._meta.ordering)
         )
+
+    @staticmethod
+    def reads_scores(request: Request) -> bool:
+        """Whether the request filters or orders by the scores (CandidateFilter's score_min
+        and ordering on weighted_total), which needs them in the SQL."""
+        params = request.query_params
+        return "score_min" in params or any("weighted_total" in value for value in params.getlist("ordering"))
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None and getattr(self, "scores_in_python", False):
+            put_scores(page, CriteriaWeights.current())
+        return page
 
     def get_serializer_class(self):
         if self.action == "list":

@@ -138,6 +138,42 @@ class CandidateQuerySet(models.QuerySet["Candidate"]):
             weighted_total=ExpressionWrapper(weighted / Value(total_weight), output_field=FloatField())
         )
 
+    def with_score_totals(self) -> CandidateQuerySet:
+        """The candidates with their score totals joined, for `put_scores()` to give each the
+        figures with_scores() annotates, computed in Python instead of compiled into the SQL:
+        for a page that neither filters nor orders by them (building and compiling the five
+        annotations was 1.9 ms of a page of 50). Columns already limited by only() keep their
+        limit, the score totals' columns added."""
+        queryset = self.select_related("score_totals")
+        names, deferring = self.query.deferred_loading
+        if names and not deferring:
+            queryset = queryset.only(*names, *(f"score_totals__{name}" for name in ("assessors", *CRITERIA)))
+        return queryset
+
+
+def put_scores(candidates, weights: CriteriaWeights) -> None:
+    """Set on each candidate (read with_score_totals()) the attributes with_scores() annotates,
+    with the same floating-point operations in the same order as its SQL (tests hold them
+    equal): the assessor count (0 without assessments), each criterion's mean (None without
+    assessments) and the weighted total (None if any mean is)."""
+    weights_of = [(criterion, float(weight)) for criterion, weight in weights.as_dict().items()]
+    total_weight = float(sum(weights.as_dict().values()))
+    for candidate in candidates:
+        totals = getattr(candidate, "score_totals", None)  # None: never assessed (no row)
+        assessors = totals.assessors if totals is not None else None
+        candidate.assessor_count = assessors if assessors is not None else 0
+        means = {}
+        for criterion in CRITERIA:
+            means[criterion] = float(getattr(totals, criterion)) / assessors if assessors else None
+            setattr(candidate, f"{criterion}_mean", means[criterion])
+        weighted = None
+        if all(means[criterion] is not None for criterion, _weight in weights_of):
+            for criterion, weight in weights_of:
+                term = means[criterion] * weight
+                weighted = term if weighted is None else weighted + term
+            weighted = weighted / total_weight
+        candidate.weighted_total = weighted
+
 
 class Candidate(WorkflowModel):
     TRANSITIONS = {

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.db.models import Avg, Count, F, FloatField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -143,3 +144,44 @@ def test_the_list_orders_and_filters_by_the_weighted_total(assessed, api):
     listed = client.get("/api/v1/candidates/?score_min=3&page_size=500").json()
     assert sorted(row["id"] for row in listed["results"]) == at_least_3
     assert listed["count"] == len(at_least_3)
+
+
+@pytest.mark.parametrize("weights", [None, (3, 2, 1), ("0.7", "1.3", "2.9"), (0, 0, 5)], ids=["equal", "uneven", "decimal", "one"])
+def test_scores_computed_in_python_are_the_sql_annotations_exactly(assessed, weights):
+    from candidates.models import put_scores
+
+    if weights is not None:
+        CriteriaWeights.objects.create(**dict(zip(CRITERIA, weights)))
+    # A candidate whose assessments were all deleted keeps a row at zero.
+    emptied = Assessment.objects.order_by("pk").first().candidate
+    emptied.assessments.all().delete()
+    assert CandidateScore.objects.get(candidate=emptied).assessors == 0
+    names = ["assessor_count", *(f"{c}_mean" for c in CRITERIA), "weighted_total"]
+    annotated = {c.pk: [getattr(c, name) for name in names] for c in Candidate.objects.with_scores()}
+    page = list(Candidate.objects.with_score_totals())
+    put_scores(page, CriteriaWeights.current())
+    computed = {c.pk: [getattr(c, name) for name in names] for c in page}
+    assert computed == annotated  # equal floats, not approximately
+    assert any(values[0] == 0 for values in computed.values())  # never assessed, or emptied
+    assert any(values[-1] is not None for values in computed.values())
+    assert computed[emptied.pk] == [0, None, None, None, None]
+
+
+def test_the_list_shows_the_same_scores_whichever_way_they_are_computed(assessed, api):
+    CriteriaWeights.objects.create(user_need=3, expected_effect=2, feasibility=1)
+    client = api("secretariat")
+    plain = client.get("/api/v1/candidates/?page_size=500").json()["results"]
+    # Ordering by the weighted total needs it in the SQL: the annotations give the scores.
+    ordered = client.get("/api/v1/candidates/?page_size=500&ordering=-weighted_total").json()["results"]
+    assert {row["id"]: row for row in plain} == {row["id"]: row for row in ordered}
+    assert len(plain) == Candidate.objects.count()
+
+
+def test_a_list_page_with_only_columns_adds_the_score_totals(assessed):
+    queryset = Candidate.objects.only("id", "title").with_score_totals()
+    names, deferring = queryset.query.deferred_loading
+    assert not deferring and {"score_totals__assessors", "title"} <= set(names)
+    candidate = queryset.filter(score_totals__isnull=False).first()
+    with CaptureQueriesContext(connection) as captured:
+        assert candidate.score_totals.assessors >= 0 and candidate.title
+    assert len(captured) == 0
