@@ -5,8 +5,9 @@ the page's 50 rows, builds a related manager and a queryset filtered to that row
 clone and a WHERE clause per row) only to hold the row's share of the results: on the
 heaviest lists that was a fifth of the page. `Prefetch(…, to_attr=…)` stores each row's share
 as a list instead. `listed(relation)` is the model attribute holding that list: filled by
-`prefetch_list(relation)`, or read from the database on first use where nothing prefetched it
-(a detail read another way, an object just created). Django checks a cached_property's
+`prefetch_list(relation)`, or for a list page by `fill_lists` / `fill_many_to_many` (reads
+compiled once, council.prepared), or read from the database on first use where nothing
+prefetched it (a detail read another way, an object just created). Django checks a cached_property's
 `__dict__` entry, not the attribute, to know whether it has been prefetched.
 """
 
@@ -98,11 +99,12 @@ def fill_many_to_many(instances: list, relation: str, read) -> None:
     by_pk = {instance.pk: instance for instance in instances}
     one: dict = {}
     for row in read.rows(by_pk, instances[0]._state.db):
+        owner = by_pk[row.__dict__.pop(read.column)]  # the annotation: the row's, not the object's
         obj = one.get(row.pk)
         if obj is None:
             obj = one[row.pk] = row
             obj.__dict__[RENDERED] = {}
-        by_pk[getattr(row, read.column)].__dict__[attribute].append(obj)
+        owner.__dict__[attribute].append(obj)
 
 
 def _field(model, name: str):

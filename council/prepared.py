@@ -15,8 +15,9 @@ by the connection), and each read runs that SQL and builds the instances as Djan
 ModelIterable does (converters, `from_db`, select_related() populators, annotations). The
 SQL is compiled twice, with two different placeholder lists, and kept only if the SQL is the
 same and the parameters differ only where the placeholder is; a queryset this cannot read
-the same way (prefetches, values(), a combinator, a slice, known related objects), another
-database or `ENABLED = False` goes through Django's queryset, with `column__in`.
+the same way (prefetches, values(), a combinator, known related objects, a condition that
+selects nothing), another database or `ENABLED = False` goes through Django's queryset, with
+`column__in`.
 tests/test_prepared.py holds the instances to those Django builds.
 """
 

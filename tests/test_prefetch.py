@@ -142,3 +142,4 @@ def test_fill_many_to_many_gives_what_django_prefetches_one_instance_per_object(
     # An area two candidates share is one instance, marked to be rendered once.
     assert page[0].business_areas_list[0] is page[1].business_areas_list[0]
     assert RENDERED in page[0].business_areas_list[0].__dict__
+    assert "owner_id" not in page[0].business_areas_list[0].__dict__  # whose it was is not kept
