@@ -90,3 +90,26 @@ def test_a_condition_that_selects_nothing_is_left_to_django():
     got = per_user_subquery(("test", "empty"), lambda pk: Membership.objects.filter(pk__in=[]).values("pk"), 3)
     assert hasattr(got, "query") and list(got) == []
     assert council.sql._per_user[("default", "test", "empty")] is None
+
+
+def test_a_renumbered_content_type_is_compiled_again(user, monkeypatch):
+    """A database flushed and filled again (tests) renumbers the content types: the compiled
+    subquery of the policies a council member may see names the policy content type's id (the
+    object permissions branch), so its key names it too, and a new id compiles it again."""
+    from policies.models import Policy, visible_policy_ids
+    from tests.api_policy_helpers import draft_policy
+
+    policy = draft_policy("総務省だけが見る下書きの方針")  # neither submitted nor put to consent
+    soumu = user("soumu")
+    assert Policy.objects.filter(pk__in=visible_policy_ids(soumu), pk=policy.pk).exists()  # its object permission
+    real = ContentType.objects.get_for_model(Policy)
+    assert real.pk in visible_policy_ids(soumu).params
+    renumbered = ContentType(pk=real.pk + 1000, app_label=real.app_label, model=real.model)
+    get_for_model = ContentType.objects.get_for_model
+    monkeypatch.setattr(
+        ContentType.objects, "get_for_model", lambda model, **kw: renumbered if model is Policy else get_for_model(model, **kw)
+    )
+    params = visible_policy_ids(soumu).params
+    assert renumbered.pk in params and real.pk not in params
+    # With no permission rows under the new id, the draft is out of sight: the SQL is the new one.
+    assert not Policy.objects.filter(pk__in=visible_policy_ids(soumu), pk=policy.pk).exists()
