@@ -606,7 +606,6 @@ class ConsentRoundViewSet(
         voters = ConsentVoter.objects.select_related("organization").order_by("organization__code")
         return queryset.prefetch_related(prefetch_list("ballots", ballots), prefetch_list("voters", voters))
 
-
     def read(self, round_: ConsentRound, status_code=status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=round_.pk)
         return Response(ConsentRoundSerializer(fresh, context=self.get_serializer_context()).data, status=status_code)
