@@ -98,6 +98,15 @@ def vote(round_: ConsentRound, *choices: str) -> None:
         actions.cast_ballot(round_, get_user(username), choice=choice, comment="" if choice == "consent" else "理由")
 
 
+def two_voted_rounds() -> tuple[ConsentRound, ConsentRound]:
+    """Two open rounds of two ministries' policies, with two ballots and with one."""
+    first = open_round(submitted_policy("一つ目の方針"))
+    vote(first, "consent", "objection")
+    second = open_round(submitted_policy("二つ目の方針", ministry="mhlw"))
+    vote(second, "abstain")
+    return first, second
+
+
 def closed_round(policy: Policy, *choices: str) -> ConsentRound:
     round_ = open_round(policy)
     vote(round_, *(choices or ("consent", "consent", "consent")))

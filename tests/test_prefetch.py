@@ -8,18 +8,14 @@ from django.test.utils import CaptureQueriesContext
 from candidates.models import BusinessArea, Candidate
 from council.prefetch import prefetch_list
 from policies.models import Ballot, ConsentRound
-from tests.api_policy_helpers import accepted_candidate, open_round, submitted_policy, vote
+from tests.api_policy_helpers import accepted_candidate, two_voted_rounds
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def rounds():
-    first = open_round(submitted_policy("一つ目の方針"))
-    vote(first, "consent", "objection")
-    second = open_round(submitted_policy("二つ目の方針", ministry="mhlw"))
-    vote(second, "abstain")
-    return first, second
+    return two_voted_rounds()
 
 
 def test_a_page_reads_each_relation_in_one_query(rounds):

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 import council.prepared
 from council.prepared import Prepared
 from policies.models import Ballot, ConsentRound, ConsentVoter, PolicyVersion
-from tests.api_policy_helpers import open_round, submitted_policy, vote
+from tests.api_policy_helpers import two_voted_rounds
 
 pytestmark = pytest.mark.django_db
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the compiled path is PostgreSQL's")
@@ -19,11 +19,7 @@ postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="
 
 @pytest.fixture
 def rounds():
-    first = open_round(submitted_policy("一つ目の方針"))
-    vote(first, "consent", "objection")
-    second = open_round(submitted_policy("二つ目の方針", ministry="mhlw"))
-    vote(second, "abstain")
-    return first, second
+    return two_voted_rounds()
 
 
 def state(instance, related=()):
