@@ -139,3 +139,15 @@ def test_fill_many_to_many_gives_what_django_prefetches_one_instance_per_object(
     assert page[0].business_areas_list[0] is page[1].business_areas_list[0]
     assert RENDERED in page[0].business_areas_list[0].__dict__
     assert "owner_id" not in page[0].business_areas_list[0].__dict__  # whose it was is not kept
+
+
+def test_a_list_page_drops_only_the_prefetches_it_fills():
+    from django.db.models import Prefetch
+
+    from council.api.viewsets import _without_prefetches
+    from council.prefetch import prefetch_list
+
+    queryset = Candidate.objects.prefetch_related(prefetch_list("business_areas"), "assessments", Prefetch("assessments__evidence"))
+    kept = _without_prefetches(queryset, {"business_areas"})._prefetch_related_lookups
+    assert [getattr(lookup, "prefetch_through", lookup) for lookup in kept] == ["assessments", "assessments__evidence"]
+    assert _without_prefetches(queryset, {"attachments"}) is queryset

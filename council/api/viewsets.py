@@ -30,8 +30,8 @@ class VisibleQuerysetMixin:
 class PageListsMixin:
     """A list page's rows get their related lists from `council.prefetch` (fill_lists for
     one-to-many relations, fill_many_to_many for many-to-many ones), read by id through
-    `council.prepared.Prepared` reads, instead of the queryset's prefetch_related(), which a
-    list page drops (details and unpaginated reads keep it). `page_lists` maps relations to their reads,
+    `council.prepared.Prepared` reads, instead of the queryset's prefetch_related() of those
+    relations, which a list page drops (details and unpaginated reads keep them). `page_lists` maps relations to their reads,
     `page_shared` and `page_ordering` are fill_lists' `shared` and `ordering`, and
     `page_many` maps many-to-many relations to theirs."""
 
@@ -43,13 +43,22 @@ class PageListsMixin:
     def paginate_queryset(self, queryset):
         if self.action != "list" or self.paginator is None or not (self.page_lists or self.page_many):
             return super().paginate_queryset(queryset)
-        page = super().paginate_queryset(queryset.prefetch_related(None))
+        page = super().paginate_queryset(_without_prefetches(queryset, {*self.page_lists, *self.page_many}))
         if page is not None:
             if self.page_lists:
                 fill_lists(page, self.page_lists, self.page_shared, self.page_ordering)
             for relation, read in self.page_many.items():
                 fill_many_to_many(page, relation, read)
         return page
+
+
+def _without_prefetches(queryset, relations: set):
+    """`queryset` without its prefetch_related() lookups of `relations` (any other kept)."""
+    lookups = queryset._prefetch_related_lookups
+    kept = [lookup for lookup in lookups if getattr(lookup, "prefetch_through", lookup) not in relations]
+    if len(kept) == len(lookups):
+        return queryset
+    return queryset.prefetch_related(None).prefetch_related(*kept)
 
 
 class VisibleReadOnlyViewSet(VisibleQuerysetMixin, viewsets.ReadOnlyModelViewSet):
