@@ -25,10 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 from django.db.models import F, Lookup, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
+
+from council.sql import compile_with_placeholders
 
 ENABLED = True
 
@@ -107,24 +108,13 @@ class Prepared:
             or query.is_sliced
         ):
             return None
-        compiled = []
-        for placeholder in _PLACEHOLDERS:
-            compiler = queryset.filter(AnyOf(F(self.column), placeholder)).query.get_compiler(using=using)
-            try:
-                sql, params = compiler.as_sql()
-            except (EmptyResultSet, FullResultSet):
-                return None
-            compiled.append((sql, tuple(params), compiler))
-        (first, first_params, _), (second, second_params, compiler) = compiled
-        if first != second or len(first_params) != len(second_params):
+        compiled = compile_with_placeholders(
+            lambda placeholder: queryset.filter(AnyOf(F(self.column), placeholder)), _PLACEHOLDERS, using
+        )
+        if compiled is None or len(compiled[2]) != 1:
             return None
-        differ = [index for index, (a, b) in enumerate(zip(first_params, second_params)) if a != b]
-        if len(differ) != 1:
-            return None
-        at = differ[0]
-        if first_params[at] != _PLACEHOLDERS[0] or second_params[at] != _PLACEHOLDERS[1]:
-            return None
-        return _Plan(second, second_params, at, compiler)
+        sql, params, at, compiler = compiled
+        return _Plan(sql, params, next(iter(at)), compiler)
 
 
 def _instances(plan: _Plan, rows: list, connection, db: str) -> list:

@@ -107,18 +107,36 @@ def per_user_subquery(key: tuple, build, user_pk: int, using: str = "default"):
 
 
 def _template(build, using: str):
-    try:
-        first, second = (build(someone).query.get_compiler(using=using).as_sql() for someone in _SOMEONE)
-    except (EmptyResultSet, FullResultSet):
-        return None  # a condition that selects nothing or everything: Django writes it its own way
-    if first[0] != second[0] or len(first[1]) != len(second[1]):
+    compiled = compile_with_placeholders(build, _SOMEONE, using)
+    if compiled is None:
         return None
-    at = frozenset(index for index, (a, b) in enumerate(zip(first[1], second[1])) if a != b)
-    if not all(first[1][index] == _SOMEONE[0] and second[1][index] == _SOMEONE[1] for index in at):
+    sql, params, at, _compiler = compiled
+    return sql, params, at
+
+
+def compile_with_placeholders(make, placeholders: tuple, using: str):
+    """`make(placeholder)` (a queryset) compiled with each of two placeholder values, to keep its
+    SQL and give it other values later: (SQL, parameters, the positions of the placeholder,
+    the compiler), or None unless the SQL is the same both times and the parameters differ
+    only where each placeholder is, and hold neither anywhere else (per_user_subquery,
+    council.prepared.Prepared)."""
+    compiled = []
+    for placeholder in placeholders:
+        compiler = make(placeholder).query.get_compiler(using=using)
+        try:
+            sql, params = compiler.as_sql()
+        except (EmptyResultSet, FullResultSet):
+            return None  # a condition that selects nothing or everything: Django writes it its own way
+        compiled.append((sql, tuple(params), compiler))
+    (first, first_params, _), (second, second_params, compiler) = compiled
+    if first != second or len(first_params) != len(second_params):
         return None
-    if any(value in _SOMEONE for index, value in enumerate(first[1]) if index not in at):
+    at = frozenset(index for index, (a, b) in enumerate(zip(first_params, second_params)) if a != b)
+    if not all(first_params[index] == placeholders[0] and second_params[index] == placeholders[1] for index in at):
         return None
-    return first[0], tuple(first[1]), at
+    if any(value in placeholders for index, value in enumerate(first_params) if index not in at):
+        return None
+    return first, first_params, at, compiler
 
 
 def counting_triggers(name: str, source: str, remove: str, add: str, columns: tuple, recount: list[str]) -> Triggers:
