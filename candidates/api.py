@@ -274,26 +274,24 @@ class CandidateViewSet(
         queryset = super().get_queryset()
         # A list page that neither filters nor orders by the scores gets them from its rows'
         # score totals, computed in Python (put_scores), instead of five annotations.
-        self.scores_in_python = (
-            self.action == "list" and self.paginator is not None and not self.reads_scores(self.request)
-        )
-        queryset = queryset.with_score_totals() if self.scores_in_python else queryset.with_scores()
+        queryset = queryset.with_score_totals() if self.scores_in_python() else queryset.with_scores()
         return (
             queryset.prefetch_related(prefetch_list("business_areas"))
             # Stated here too: the list is ordered the same way whatever its annotations.
             .order_by(*Candidate._meta.ordering)
         )
 
-    @staticmethod
-    def reads_scores(request: Request) -> bool:
-        """Whether the request filters or orders by the scores (CandidateFilter's score_min
-        and ordering on weighted_total), which needs them in the SQL."""
-        params = request.query_params
-        return "score_min" in params or any("weighted_total" in value for value in params.getlist("ordering"))
+    def scores_in_python(self) -> bool:
+        """Whether this is a list page that neither filters nor orders by the scores
+        (CandidateFilter's score_min, ordering on weighted_total), which need them in the SQL."""
+        if self.action != "list" or self.paginator is None:
+            return False
+        params = self.request.query_params
+        return "score_min" not in params and not any("weighted_total" in value for value in params.getlist("ordering"))
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
-        if page is not None and getattr(self, "scores_in_python", False):
+        if page is not None and self.scores_in_python():
             put_scores(page, CriteriaWeights.current())
         return page
 

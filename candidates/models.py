@@ -156,8 +156,9 @@ def put_scores(candidates, weights: CriteriaWeights) -> None:
     with the same floating-point operations in the same order as its SQL (tests hold them
     equal): the assessor count (0 without assessments), each criterion's mean (None without
     assessments) and the weighted total (None if any mean is)."""
-    weights_of = [(criterion, float(weight)) for criterion, weight in weights.as_dict().items()]
-    total_weight = float(sum(weights.as_dict().values()))
+    by_criterion = weights.as_dict()
+    weights_of = [(criterion, float(weight)) for criterion, weight in by_criterion.items()]
+    total_weight = float(sum(by_criterion.values()))
     for candidate in candidates:
         totals = getattr(candidate, "score_totals", None)  # None: never assessed (no row)
         assessors = totals.assessors if totals is not None else None

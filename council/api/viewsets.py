@@ -31,9 +31,9 @@ class PageListsMixin:
     """A list page's rows get their related lists from `council.prefetch` (fill_lists for
     one-to-many relations, fill_many_to_many for many-to-many ones), read by id through
     `council.prepared.Prepared` reads, instead of the queryset's prefetch_related() of those
-    relations, which a list page drops (details and unpaginated reads keep them). `page_lists` maps relations to their reads,
-    `page_shared` and `page_ordering` are fill_lists' `shared` and `ordering`, and
-    `page_many` maps many-to-many relations to theirs."""
+    relations, which a list page drops (details and unpaginated reads keep them).
+    `page_lists` maps relations to their reads, `page_shared` and `page_ordering` are
+    fill_lists' `shared` and `ordering`, and `page_many` maps many-to-many relations to theirs."""
 
     page_lists: dict = {}
     page_shared: dict = {}
