@@ -116,3 +116,71 @@ def test_field_kinds_render_as_drf_renders_them():
     assert compiled._is_list_of_plain_dicts(Outer().fields["rows"])
     assert not compiled._is_list_of_plain_dicts(Outer().fields["numbers"])  # its values render through their field
     assert Outer(rows[0]).data["when"].endswith("+09:00")  # the zone of the rendering, not the first one
+
+
+class Missing(Exception):
+    pass
+
+
+class Tricky:
+    """Attributes the written function cannot read as plain values: DRF's lookup decides."""
+
+    title = "題"
+
+    def label(self):  # a method as a field's source: DRF calls it
+        return "ラベル"
+
+    @property
+    def broken(self):  # a missing attribute: the field's default
+        raise AttributeError("broken")
+
+    @property
+    def gone(self):  # a related object that does not exist: null
+        from django.core.exceptions import ObjectDoesNotExist
+
+        raise ObjectDoesNotExist
+
+    @property
+    def absent(self):  # not required: the key is left out
+        raise AttributeError("absent")
+
+    @property
+    def failing(self):  # any other error is the caller's, as in DRF
+        raise Missing
+
+
+class TrickySerializer(CompiledRepresentation, serializers.Serializer):
+    title = serializers.CharField()
+    label = serializers.CharField()
+    broken = serializers.CharField(default="既定")
+    gone = serializers.CharField(allow_null=True)
+    absent = serializers.IntegerField(required=False)
+    inner = Inner(required=False)
+
+
+class FailingSerializer(CompiledRepresentation, serializers.Serializer):
+    failing = serializers.CharField()
+
+
+def test_values_the_written_function_cannot_read_render_as_drf_renders_them():
+    ours = TrickySerializer(Tricky()).data
+    mapped = TrickySerializer({"title": "題", "label": "辞書", "gone": None, "inner": {"name": "内", "count": "4"}}).data
+    compiled.COMPILED = False
+    try:
+        theirs = TrickySerializer(Tricky()).data
+        theirs_mapped = TrickySerializer({"title": "題", "label": "辞書", "gone": None, "inner": {"name": "内", "count": "4"}}).data
+    finally:
+        compiled.COMPILED = True
+    assert ours == theirs == {"title": "題", "label": "ラベル", "broken": "既定", "gone": None}
+    assert mapped == theirs_mapped == {"title": "題", "label": "辞書", "broken": "既定", "gone": None,
+                                       "inner": {"name": "内", "count": 4}}
+    with pytest.raises(Missing):
+        FailingSerializer(Tricky()).data
+
+
+def test_each_serializer_class_is_written_out_once():
+    TrickySerializer(Tricky()).data
+    written = compiled._functions[TrickySerializer]
+    TrickySerializer([Tricky(), Tricky()], many=True).data
+    assert compiled._functions[TrickySerializer] is written
+    assert compiled._functions[Inner] is not None  # the nested serializer's own function, called directly
