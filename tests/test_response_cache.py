@@ -173,6 +173,28 @@ def test_no_cache_in_the_request_makes_the_answer_again(on, api):
     assert hit(client, url)[1].status_code == 200
 
 
+def test_the_answer_is_stored_once_it_has_been_sent(on, api, monkeypatch):
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test.client import RequestFactory
+
+    from council.api import response_cache
+
+    stored = []
+    write = response_cache._write
+    monkeypatch.setattr(response_cache, "_write", lambda *args: (stored.append(args[0]), write(*args)))
+    token, _ = Token.objects.get_or_create(user=get_user_model().objects.get(username="secretariat"))
+    url = org_url()
+    environ = RequestFactory()._base_environ(PATH_INFO=url, REQUEST_METHOD="GET", HTTP_AUTHORIZATION=f"Token {token.key}")
+    answer = WSGIHandler()(environ, lambda status, headers, exc_info=None: None)
+    body = b"".join(answer)
+    assert stored == []  # the WSGI server writes the answer first
+    answer.close()  # and then closes it
+    assert len(stored) == 1
+    client = api("secretariat")
+    first, second = hit(client, url)
+    assert second.content == first.content == body
+
+
 @pytest.mark.parametrize(
     "extra",
     [
