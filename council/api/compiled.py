@@ -43,7 +43,7 @@ class CompiledRepresentation:
     source is one attribute, str and int values rendered in line, nested compiled serializers
     called straight through their own function. Whatever that line cannot read as DRF would (an
     exception, a callable, a dict instead of an object) goes back to the field's step. A page of
-    50 consent rounds renders some 1,500 values: 3.1 → 1.9 ms."""
+    50 consent rounds renders some 1,500 values: 3.1 → 2.2 ms."""
 
     def to_representation(self, instance):
         if not COMPILED:
