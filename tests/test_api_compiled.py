@@ -110,6 +110,8 @@ def test_field_kinds_render_as_drf_renders_them():
                 finally:
                     compiled.COMPILED = True
             assert ours == theirs, zone
+            # and of the same types: 1 == 1.0, but a FloatField renders 1.0 into the JSON
+            assert {name: type(value) for name, value in ours.items()} == {name: type(value) for name, value in theirs.items()}
             assert listed == [theirs, theirs], zone
             assert ours["doubled"] == row.count * 6  # the method ran on the serializer in use, with its context
     assert Outer(rows[1]).data["rows"][0] == {"name": "一", "percent": 50.0, "1": None, "nested": {"a": [1]}}
