@@ -31,6 +31,11 @@ from urllib.parse import urlsplit
 
 BENCH_DIR = Path(__file__).resolve().parent
 USERS = ("secretariat", "sapporo")
+# Requests timed per endpoint, user and kind (cached, fresh), each beside a /healthz: with 30,
+# the median of one endpoint moved by up to a third from one run to the next on these shared
+# 2-core machines.
+SAMPLES = 100
+WARM_UP = 10
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -99,7 +104,11 @@ def latency(http: Http, path: str, token: str | None, samples: int, fresh: bool 
     """Median and p95 of `path`, alternating with /healthz (the floor of the same moments).
     `fresh`: every answer made again, past the API's response cache (`Cache-Control: no-cache`);
     otherwise what a client asking again gets (from the cache, while the data is unchanged)."""
-    for _ in range(2):
+    # Warmed first: 10 requests reach both workers about five times each, so each worker's
+    # connection has prepared the endpoint's statements and PostgreSQL has chosen their plans
+    # (it plans a prepared statement afresh for its first five runs): the samples are the
+    # endpoint as a server that has been up a while answers it.
+    for _ in range(WARM_UP):
         http.get(path, token, fresh)
         http.get("/healthz")
     times, floor, errors = [], [], 0
@@ -280,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", required=True)
     parser.add_argument("--server", required=True)
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--samples", type=int, default=SAMPLES)
     parser.add_argument("--load-seconds", type=int, default=60)
     parser.add_argument("--floor-seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=8)

@@ -57,13 +57,13 @@ def render(results: list[dict]) -> str:
     lines.append("")
 
     # Generation.
-    lines.append("| scale | generation (wall) | generation (CPU of the command) | VACUUM ANALYZE |")
-    lines.append("|---|---|---|---|")
+    lines.append("| scale | generation (wall) | generation (CPU of the command) | VACUUM ANALYZE | CHECKPOINT |")
+    lines.append("|---|---|---|---|---|")
     for r in results:
         g = r.get("generation", {})
         reused = " (database reused; time of its generation)" if g.get("reused") else ""
         lines.append(f"| {r['scale']} | {_fmt(g.get('generate_seconds'))} s{reused} | {_fmt(g.get('generate_cpu_seconds'))} s | "
-                     f"{_fmt(g.get('vacuum_analyze_seconds'))} s |")
+                     f"{_fmt(g.get('vacuum_analyze_seconds'))} s | {_fmt(g.get('checkpoint_seconds'))} s |")
     lines.append("")
 
     # Endpoints.

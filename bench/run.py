@@ -1,6 +1,6 @@
 """`make bench`: generate national data at each scale, serve it with gunicorn, measure, report.
 
-    python -m bench.run --scales "1 10" [--regenerate] [--samples 30] [--load-seconds 60]
+    python -m bench.run --scales "1 10" [--regenerate] [--samples 100] [--load-seconds 60]
 
 Each scale gets its own PostgreSQL database, `<name>_s<scale>` next to BENCH_DATABASE_URL's (or
 DATABASE_URL's when its name contains "bench"; default postgres://postgres@127.0.0.1:5432/council_bench
@@ -26,6 +26,8 @@ import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from bench.measure import SAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -111,14 +113,32 @@ def prepare(scale: str, url: str, db: str, env: dict, regenerate: bool) -> dict:
     before = os.times()
     seconds = run([PYTHON, "manage.py", "generate_national_data", "--scale", scale, "--seed", "1"], env, log)
     after = os.times()
-    vacuum = run([PYTHON, "-c", "import psycopg,sys; c=psycopg.connect(sys.argv[1], autocommit=True); c.execute('VACUUM ANALYZE')",
-                  url.replace("postgres://", "postgresql://", 1)], env)
+    vacuum, checkpoint = settle(url)
     info = {"generate_seconds": round(seconds, 1),
             "generate_cpu_seconds": round((after.children_user + after.children_system) - (before.children_user + before.children_system), 1),
-            "vacuum_analyze_seconds": round(vacuum, 1), "log": log.read_text().splitlines()[-40:]}
+            "vacuum_analyze_seconds": round(vacuum, 1), "checkpoint_seconds": round(checkpoint, 1),
+            "log": log.read_text().splitlines()[-40:]}
     info_file.write_text(json.dumps(info, ensure_ascii=False, indent=1))
-    print(f"scale {scale}: generated in {seconds:.0f} s (+ VACUUM ANALYZE {vacuum:.0f} s)", flush=True)
+    print(f"scale {scale}: generated in {seconds:.0f} s (+ VACUUM ANALYZE {vacuum:.0f} s, CHECKPOINT {checkpoint:.0f} s)", flush=True)
     return {**info, "reused": False}
+
+
+def settle(url: str) -> tuple[float, float]:
+    """After generating: VACUUM ANALYZE (the planner's statistics, the visibility map), then
+    CHECKPOINT, so that the gigabytes the generator wrote are on disk before anything is
+    measured, not written by the checkpointer during the measurements. Seconds of each; a
+    CHECKPOINT the role may not run (it needs a superuser or pg_checkpoint) is skipped, said."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        started = time.perf_counter()
+        conn.execute("VACUUM ANALYZE")
+        vacuumed = time.perf_counter()
+        try:
+            conn.execute("CHECKPOINT")
+        except psycopg.errors.InsufficientPrivilege:
+            print("CHECKPOINT not allowed for this role: measuring while the checkpointer writes the new data", flush=True)
+        return vacuumed - started, time.perf_counter() - vacuumed
 
 
 def free_port() -> int:
@@ -175,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", default=os.environ.get("SCALES", "1 10"))
     parser.add_argument("--regenerate", action="store_true")
-    parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--samples", type=int, default=SAMPLES)
     parser.add_argument("--load-seconds", type=int, default=60)
     parser.add_argument("--floor-seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=8)
