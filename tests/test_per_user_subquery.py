@@ -113,3 +113,25 @@ def test_a_renumbered_content_type_is_compiled_again(user, monkeypatch):
     assert renumbered.pk in params and real.pk not in params
     # With no permission rows under the new id, the draft is out of sight: the SQL is the new one.
     assert not Policy.objects.filter(pk__in=visible_policy_ids(soumu), pk=policy.pk).exists()
+
+
+def test_the_policy_ids_each_reader_gets_are_the_policies_they_may_see(user):
+    """visible_policy_ids (what the lists of rounds, schedules, reports and adoption filter by)
+    names exactly the policies PolicyQuerySet.visible_to gives, at every point of a policy's
+    life: a municipal official's ids are read from the consent rounds, a council member's and
+    the secretariat's from the policies, and the two must never part."""
+    from policies.models import Policy, visible_policy_ids
+    from tests.api_policy_helpers import policy_in
+
+    stages = ("draft", "withdrawn", "submitted", "in_consent", "consented", "not_consented")
+    made = {stage: policy_in(stage, title=f"{stage} の方針").pk for stage in stages}
+    seen = {}
+    for username in ("sapporo", "hokkaido", "chijikai", "soumu", "mhlw", "secretariat"):
+        reader = user(username)
+        expected = set(Policy.objects.visible_to(reader).values_list("pk", flat=True))
+        assert set(Policy.objects.filter(pk__in=visible_policy_ids(reader)).values_list("pk", flat=True)) == expected, username
+        seen[username] = {stage for stage, pk in made.items() if pk in expected}
+    # What the rule gives (so that the comparison above is not of two empty sets).
+    assert seen["sapporo"] == seen["hokkaido"] == {"in_consent", "consented", "not_consented"}
+    assert seen["soumu"] >= {"draft", "submitted", "in_consent", "consented", "not_consented"}
+    assert seen["secretariat"] == set(stages)
