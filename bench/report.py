@@ -30,6 +30,31 @@ def _fmt(value, digits: int = 1) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def against_floor_alone(results: list[dict]) -> str:
+    """The fresh medians against the run's /healthz measured alone, back to back (`floor`),
+    instead of against the /healthz requests interleaved with each endpoint's: a /healthz sent
+    right after a fresh page is slower (1.9–2.2 ms against 1.2–1.4 ms back to back, measured on
+    this project's machines), which flatters the interleaved ratios of the heavier pages."""
+    parts = []
+    for r in results:
+        floor = r["floor"]["median_ms"]
+        for kind, limit in (("dashboard", DASHBOARD_RATIO), ("list", LIST_RATIO)):
+            ratios = sorted(
+                ((row["fresh_median_ms"] / floor, row["key"], user) for user, rows in r["endpoints"].items()
+                 for row in rows if row["kind"] == kind and row.get("fresh_median_ms")),
+                reverse=True,
+            )
+            if not ratios:
+                continue
+            within = sum(ratio <= limit for ratio, _key, _user in ratios)
+            worst, key, user = ratios[0]
+            parts.append(f"scale {r['scale']}, {kind}s: {within} of {len(ratios)} within {limit:g}× "
+                         f"(highest {worst:.1f}×, `{key}` as {user})")
+    return ("Fresh medians against /healthz alone (the run's back-to-back floor above, not the interleaved one): "
+            + "; ".join(parts) + ". A /healthz sent right after a fresh page answers more slowly than one after "
+            "another /healthz, so the interleaved floor of the heavier pages is higher and their ratio lower.")
+
+
 def write_report(results: list[dict], update_performance_md: bool = True) -> str:
     text = render(results)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -125,6 +150,8 @@ def render(results: list[dict]) -> str:
         "/healthz requests interleaved with its own. Cached: the same request again, answered from the API's "
         "response cache while the data is unchanged (one query, the snapshot); fresh: sent with `Cache-Control: "
         "no-cache`, the answer made again by the view every time (its queries are the ones counted).")
+    lines.append("")
+    lines.append(against_floor_alone(results))
     lines.append("")
 
     # Load.
