@@ -34,7 +34,9 @@ def against_floor_alone(results: list[dict]) -> str:
     """The fresh medians against the run's /healthz measured alone, back to back (`floor`),
     instead of against the /healthz requests interleaved with each endpoint's: a /healthz sent
     right after a fresh page is slower (1.9–2.2 ms against 1.2–1.4 ms back to back, measured on
-    this project's machines), which flatters the interleaved ratios of the heavier pages."""
+    this project's machines), so the two give different ratios for the heavier pages. Neither is
+    simply right: after a 10–30 ms pause `/healthz` is slower still, so back to back is a best
+    case (PERFORMANCE.md, "Which floor")."""
     parts = []
     for r in results:
         floor = r["floor"]["median_ms"]
