@@ -39,11 +39,11 @@ The chain
     batches and reports the first sequence that is missing, mislinked or altered.
     Appends are serialised (chain.py): on PostgreSQL by a transaction-level advisory lock held
     until commit, so two writers never chain from the same head, and the events of a rolled
-    back transaction vanish with it and leave no gap. The price is that transactions which
-    record events commit one at a time; a transaction that records an event and then waits for
-    a row another such transaction holds can deadlock with it, which PostgreSQL detects and
-    resolves by failing one of them (nothing half-saved). The platform's write rate — people
-    deliberating — makes both rare.
+    back transaction vanish with it and leave no gap. The lock is taken before a transaction's
+    first write or row lock on a recorded table (an execute wrapper), so a transaction never
+    waits for it while holding a row another holder of it wants: no deadlock between the lock
+    and row locks. The price is that transactions which write recorded rows commit one at a
+    time; the platform's write rate (people deliberating) makes that cheap.
 
 Append-only
     Migration 0002 installs triggers refusing UPDATE and DELETE (and TRUNCATE on PostgreSQL) on

@@ -10,9 +10,12 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from council.audit import capture
+        from django.db.backends.signals import connection_created
+
+        from council.audit import capture, chain
 
         capture.connect()
+        connection_created.connect(chain.install_lock_order, dispatch_uid="audit:lock_order")
         post_migrate.connect(_arm_triggers, sender=self, dispatch_uid="audit:arm_triggers")
 
 

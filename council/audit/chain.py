@@ -9,19 +9,35 @@ the second writer a fresh snapshot after the wait.) SQLite allows one writer at 
 two connections still race, the primary key on `sequence` turns the second insert into an
 IntegrityError rather than a fork.
 
-The cost: transactions that record events commit one after another. The platform's writes
-are few (people deliberating, not a high-rate feed), so that is cheap; the lock is taken as
-late as possible (at the first event of a transaction).
+Lock order. A transaction that writes recorded rows will take the chain lock when it records
+their event; if it took a row lock first, it could wait for the chain lock while the holder of
+the chain lock waits for that row: a deadlock, which PostgreSQL resolves by failing one of the
+two (a round closed on time, which locks its policy after recording the round's change, against
+a ministry's edit of that policy, which locks it and then records). So on PostgreSQL the chain
+lock comes first: an execute wrapper (`lock_before_recorded_writes`, installed on every
+connection) takes it before a transaction's first statement that writes or locks rows of a
+recorded table (INSERT, UPDATE, DELETE or SELECT … FOR UPDATE/SHARE). Transactions that touch
+only unrecorded tables (sessions, the dashboards' figures, reminder claims) never take it.
+Whether the current transaction holds it is remembered by a no-op commit hook, which Django
+drops with the transaction, and with a rolled-back savepoint, exactly when PostgreSQL releases
+a lock taken there; so the lock costs one statement per transaction.
+
+The cost: transactions that write recorded rows commit one after another. The platform's
+writes are few (people deliberating, not a high-rate feed), so that is cheap.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from council.audit.models import GENESIS, HASHED_COLUMNS, AuditEvent, event_material, hash_material
@@ -31,11 +47,65 @@ from council.audit.models import GENESIS, HASHED_COLUMNS, AuditEvent, event_mate
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"council.audit.chain").digest()[:8], "big", signed=True)
 
 
+def _chain_locked() -> None:
+    """A commit hook that does nothing: while it is queued, this transaction holds the lock."""
+
+
+def _holds_lock(connection: BaseDatabaseWrapper) -> bool:
+    return any(hook is _chain_locked for _sids, hook, _robust in connection.run_on_commit)
+
+
 def _lock(using: str) -> None:
     connection = connections[using]
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not _holds_lock(connection):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        transaction.on_commit(_chain_locked, using=using)
+
+
+@functools.cache
+def recorded_tables() -> frozenset[str]:
+    """The tables whose writes are recorded: the models capture.py records, and the
+    many-to-many tables between them (a user's groups)."""
+    from council.audit.capture import is_tracked
+
+    return frozenset(
+        model._meta.db_table
+        for model in apps.get_models(include_auto_created=True)
+        if is_tracked(model) or (model._meta.auto_created and is_tracked(model._meta.auto_created))
+    )
+
+
+_WRITTEN_TABLE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
+_ROW_LOCK = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
+_READ_TABLES = re.compile(r'\b(?:FROM|JOIN)\s+"?(\w+)', re.IGNORECASE)
+
+
+def locks_recorded_rows(sql: str) -> bool:
+    """Whether a statement writes, or locks for update, rows of a recorded table."""
+    written = _WRITTEN_TABLE.match(sql)
+    if written:
+        return written.group(1) in recorded_tables()
+    if (" FOR " in sql or " for " in sql) and _ROW_LOCK.search(sql):
+        return not recorded_tables().isdisjoint(_READ_TABLES.findall(sql))
+    return False
+
+
+def lock_before_recorded_writes(execute: Callable, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    """Execute wrapper: inside a transaction, take the chain lock before the first statement
+    that writes or locks recorded rows (see "Lock order" above)."""
+    connection = context["connection"]
+    if connection.in_atomic_block and isinstance(sql, str) and locks_recorded_rows(sql):
+        _lock(connection.alias)
+    return execute(sql, params, many, context)
+
+
+def install_lock_order(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    """connection_created receiver (council.audit.apps): on PostgreSQL, wrap every statement.
+    Outermost, so that `connection.execute_wrapper()`, which pops the last wrapper on leaving,
+    removes its own even when the connection was opened inside it."""
+    if connection.vendor == "postgresql" and lock_before_recorded_writes not in connection.execute_wrappers:
+        connection.execute_wrappers.insert(0, lock_before_recorded_writes)
 
 
 def _head(using: str) -> tuple[int, str] | None:
