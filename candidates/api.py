@@ -40,6 +40,7 @@ from candidates.models import (
     Conclusion,
     CriteriaWeights,
     FeasibilityStudy,
+    StudyAttachment,
     StudyStatus,
     Track,
     Viewpoint,
@@ -609,6 +610,10 @@ class FeasibilityStudyFilter(django_filters.FilterSet):
         fields = ["status", "ministry", "candidate", "conclusion", "overdue"]
 
 
+# A page's attachments, read by the studies' ids (council.prepared; PageListsMixin).
+STUDY_ATTACHMENTS = Prepared(lambda: StudyAttachment.objects.all(), "study_id")
+
+
 @workflow_schema(StudyTransitionSerializer, STUDY_READ)
 @extend_schema_view(
     list=extend_schema(summary="Feasibility studies the user may see", responses={200: STUDY_READ}),
@@ -626,6 +631,7 @@ class FeasibilityStudyFilter(django_filters.FilterSet):
 )
 class FeasibilityStudyViewSet(
     WorkflowViewSetMixin,
+    PageListsMixin,
     VisibleQuerysetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -642,6 +648,7 @@ class FeasibilityStudyViewSet(
     serializer_class = FeasibilityStudySerializer
     filterset_class = FeasibilityStudyFilter
     transition_serializer_class = StudyTransitionSerializer
+    page_lists = {"attachments": STUDY_ATTACHMENTS}
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):

@@ -387,6 +387,23 @@ def test_the_ministry_attaches_a_file_to_its_draft(api, status):
     assert study.status == status
 
 
+def test_a_list_page_gives_each_study_its_own_attachments_as_its_detail_does(api):
+    """The list reads a page's attachments in one query by the studies' ids (PageListsMixin),
+    not through prefetch_related: each row still has its own, in the detail's order."""
+    first, second, bare = (study_in("assigned", title=f"添付 {n}") for n in range(3))
+    for study, names in ((first, ["a.pdf", "b.pdf"]), (second, ["c.pdf"])):
+        for name in names:
+            response = api("soumu").post(url(study, "attachments/"), {"file": upload(name, TINY_PDF)}, format="multipart")
+            assert response.status_code == 201, response.content
+    rows = {row["id"]: row for row in api("secretariat").get(url(), {"page_size": 500}).json()["results"]}
+    for study in (first, second, bare):
+        detail = api("secretariat").get(url(study)).json()
+        assert rows[study.pk]["attachments"] == detail["attachments"]
+    assert [a["name"] for a in rows[first.pk]["attachments"]] == ["a.pdf", "b.pdf"]
+    assert [a["name"] for a in rows[second.pk]["attachments"]] == ["c.pdf"]
+    assert rows[bare.pk]["attachments"] == []
+
+
 @pytest.mark.parametrize("name, content", [
     ("setup.exe", EXE),
     ("renamed.pdf", PNG),
