@@ -68,6 +68,26 @@ def count_and_every_result(response, client, url: str, query: str) -> tuple[int,
     return response.json()["count"], params, every_result(client, url, params)
 
 
+def token_client(user):
+    """An APIClient authenticated by `user`'s token, asking for JSON."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_ACCEPT="application/json")
+    return client
+
+
+def get_json(client, path: str):
+    """(status, JSON body or None): what bench.endpoints.discover asks of a GET."""
+    response = client.get(path)
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        return response.status_code, None
+
+
 def get_user(username: str):
     return get_user_model().objects.get(username=username)
 

@@ -17,11 +17,11 @@ import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from bench.endpoints import discover
 from council.national_data import Plan, generate
+from tests.api_helpers import get_json, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -29,21 +29,6 @@ BASELINE = Path(__file__).with_name("query_baselines.json")
 UPDATE = os.environ.get("UPDATE_QUERY_BASELINES") == "1"
 USERS = ("secretariat", "sapporo")
 AS_OF = date(2026, 11, 28)
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_ACCEPT="application/json")
-    return client
-
-
-def get_json(client: APIClient, path: str):
-    response = client.get(path)
-    try:
-        return response.status_code, response.json()
-    except ValueError:
-        return response.status_code, None
 
 
 def queries_of(client: APIClient, path: str) -> int:
@@ -58,7 +43,7 @@ def queries_of(client: APIClient, path: str) -> int:
 def measure(user) -> dict[str, dict[str, int]]:
     counts = {}
     for username in USERS:
-        client = client_for(user(username))
+        client = token_client(user(username))
         endpoints, _skipped = discover(lambda path, c=client: get_json(c, path))
         # An empty list reads no page (one query fewer): only lists with rows are compared.
         counts[username] = {endpoint.key: queries_of(client, endpoint.path) for endpoint in endpoints if not endpoint.empty}
