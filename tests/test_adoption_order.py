@@ -8,7 +8,7 @@ from django.db import connection
 from progress import actions
 from progress.models import Adoption
 from tenants.models import Organization
-from tests.test_query_counts import client_for
+from tests.api_helpers import token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_an_edited_code_is_followed(policy):
 
 
 def test_the_list_is_in_code_order_and_reads_the_index(policy, user):
-    client = client_for(user("secretariat"))
+    client = token_client(user("secretariat"))
     codes = []
     for page in (1, 2, 36):
         response = client.get("/api/v1/adoption/", {"policy": policy.pk, "page": page})

@@ -12,7 +12,7 @@ from bench.endpoints import discover
 from council.api import compiled
 from council.api.compiled import CompiledRepresentation
 from council.national_data import Plan, generate
-from tests.test_query_counts import client_for, get_json
+from tests.api_helpers import get_json, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def test_every_read_endpoint_answers_as_drf_renders_it(user, drf_rendering, lang
     generate(Plan.for_scale(1, seed=7, as_of=date(2026, 11, 28), policies=2, changes_per_adoption=1))
     compared = 0
     for username in ("secretariat", "soumu", "chijikai", "sapporo"):
-        client = client_for(user(username))
+        client = token_client(user(username))
         client.credentials(**client._credentials, HTTP_ACCEPT_LANGUAGE=language)
         endpoints, _skipped = discover(lambda path, c=client: get_json(c, path))
         paths = [endpoint.path for endpoint in endpoints]

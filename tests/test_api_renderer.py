@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from bench.endpoints import discover
 from council.api.renderers import JSONRenderer
 from council.national_data import Plan, generate
-from tests.test_query_counts import client_for, get_json
+from tests.api_helpers import get_json, token_client
 
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 
@@ -51,7 +51,7 @@ def test_no_data_is_no_body_and_indent_is_drf_s():
 
 
 def test_the_api_answers_with_it(db, user):
-    client = client_for(user("secretariat"))
+    client = token_client(user("secretariat"))
     response = client.get("/api/v1/business-areas/")
     assert response.status_code == 200
     assert isinstance(response.accepted_renderer, JSONRenderer)
@@ -62,7 +62,7 @@ def test_every_read_endpoint_answers_the_bytes_drf_would(user):
     generate(Plan.for_scale(1, seed=5, as_of=date(2026, 11, 28), policies=2, changes_per_adoption=1))
     compared = 0
     for username in ("secretariat", "sapporo"):
-        client: APIClient = client_for(user(username))
+        client: APIClient = token_client(user(username))
         endpoints, _skipped = discover(lambda path, c=client: get_json(c, path))
         for endpoint in endpoints:
             response = client.get(endpoint.path)
