@@ -41,15 +41,12 @@ class Paginator(DjangoPaginator):
         return super().count
 
     def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
+        page = super().page(number)  # its rows: the list sliced, not yet read
         rows = self.object_list
-        if bottom >= DEFERRED_FROM and deferrable(rows):
-            return self._get_page(rows.filter(pk__in=rows.values("pk")[bottom:top]), number, self)
-        return self._get_page(rows[bottom:top], number, self)
+        if deferrable(rows) and page.object_list.query.low_mark >= DEFERRED_FROM:
+            query = page.object_list.query
+            page.object_list = rows.filter(pk__in=rows.values("pk")[query.low_mark:query.high_mark])
+        return page
 
 
 class CountedPaginator(Paginator):
