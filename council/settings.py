@@ -117,6 +117,9 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that asks the socket instead of sending SELECT 1
+    # (council/postgresql/base.py); connection.vendor stays "postgresql".
+    DATABASES["default"]["ENGINE"] = "council.postgresql"
     # Reuse connections between requests; health-check them so a restarted server
     # does not leave broken connections behind.
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))

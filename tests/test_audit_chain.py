@@ -6,7 +6,6 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -16,7 +15,7 @@ from council.audit import chain, triggers
 from council.audit.models import GENESIS, AuditEvent
 from council.audit.recorder import record
 
-POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+POSTGRES = connection.vendor == "postgresql"
 
 
 def verify(*args: str) -> str:

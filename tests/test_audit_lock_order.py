@@ -14,7 +14,6 @@ import time
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import OperationalError, connection, connections, transaction
@@ -23,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from council.audit import chain
 from council.audit.recorder import record
 
-POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+POSTGRES = connection.vendor == "postgresql"
 on_postgresql = pytest.mark.skipif(not POSTGRES, reason="the lock order is PostgreSQL's (DATABASE_URL); CI runs it")
 
 

@@ -87,7 +87,7 @@ from tests.worker import (
     wait_until,
 )
 
-POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+POSTGRES = connection.vendor == "postgresql"
 
 pytestmark = [
     pytest.mark.skipif(

@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 
 from tests.conftest import COMPLETE_BODY
 
-POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+POSTGRES = connections["default"].vendor == "postgresql"
 
 pytestmark = [
     pytest.mark.skipif(not POSTGRES, reason="real concurrency needs PostgreSQL (DATABASE_URL)"),

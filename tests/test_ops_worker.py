@@ -18,7 +18,7 @@ from council.ops.context import request_id_var
 from council.ops.models import TaskFailure
 from tests.worker import ROOT, Worker, database_url, wait_until
 
-POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+POSTGRES = connection.vendor == "postgresql"
 
 pytestmark = [
     pytest.mark.skipif(

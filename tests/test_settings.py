@@ -74,7 +74,7 @@ def test_database_and_redis_come_from_the_environment():
         ALLOWED_HOSTS="council.example.jp,www.council.example.jp",
         DEMO_PASSWORD="another-one",
     )
-    assert found["engine"] == "django.db.backends.postgresql"
+    assert found["engine"] == "council.postgresql"
     assert found["db_name"] == "council"
     assert found["eager"] is False
     assert found["broker"] == "redis://cache.internal:6379/2"
