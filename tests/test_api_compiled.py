@@ -120,6 +120,32 @@ def test_field_kinds_render_as_drf_renders_them():
     assert Outer(rows[0]).data["when"].endswith("+09:00")  # the zone of the rendering, not the first one
 
 
+def test_a_list_looks_its_time_zone_up_once(monkeypatch):
+    import datetime
+
+    when = datetime.datetime(2026, 4, 1, 0, 30, tzinfo=datetime.UTC)
+    rows = [Row(title=str(n), inner=None, ratio=0, flag=True, when=when, day=date(2026, 4, 1), choice="a", items=[],
+                name="x", count=n, rows=[]) for n in range(5)]
+    looked_up = []
+    real = timezone.get_current_timezone
+    monkeypatch.setattr(compiled.timezone, "get_current_timezone", lambda: looked_up.append(1) or real())
+    listed = Outer(rows, many=True)
+    assert type(listed) is compiled.CompiledList
+    with timezone.override("UTC"):
+        data = listed.data
+    assert len(looked_up) == 1
+    assert [row["when"] for row in data] == ["2026-04-01T00:30:00Z"] * 5
+    # a list class of the serializer's own is kept
+    class Own(serializers.ListSerializer):
+        pass
+
+    class WithOwn(Outer):
+        class Meta:
+            list_serializer_class = Own
+
+    assert type(WithOwn(rows, many=True)) is Own
+
+
 class Missing(Exception):
     pass
 

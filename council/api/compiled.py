@@ -58,6 +58,15 @@ class CompiledRepresentation:
         finally:
             _zone.reset(token)
 
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        """DRF's list of this serializer; DRF's own list class renders its rows in one time
+        zone, looked up once for the whole list (CompiledList), not once per row."""
+        listed = super().many_init(*args, **kwargs)
+        if type(listed) is serializers.ListSerializer:
+            listed.__class__ = CompiledList
+        return listed
+
     def _represent(self, instance) -> dict:
         cls = type(self)
         function = _functions.get(cls)
@@ -80,6 +89,21 @@ class CompiledRepresentation:
             else:
                 ret[name] = render(value)
         return ret
+
+
+class CompiledList(serializers.ListSerializer):
+    """DRF's ListSerializer, rendering its rows with the current time zone looked up once: an
+    asgiref Local lookup per row cost 2.7–3.8 µs, 50 of them a page (about 5% of the CPU of a
+    fresh list page under gunicorn)."""
+
+    def to_representation(self, data):
+        if not COMPILED or _zone.get() is not None:
+            return super().to_representation(data)
+        token = _zone.set(timezone.get_current_timezone())
+        try:
+            return super().to_representation(data)
+        finally:
+            _zone.reset(token)
 
 
 COMPILED = True
