@@ -2,7 +2,8 @@
 
 Every value can be changed from the environment without rebuilding the image:
 GUNICORN_BIND, WEB_CONCURRENCY (worker processes), GUNICORN_THREADS, GUNICORN_TIMEOUT,
-GUNICORN_MAX_REQUESTS. Logs go to standard output/error, where `docker compose logs` reads them.
+GUNICORN_MAX_REQUESTS, GUNICORN_ACCESS_LOG. Logs go to standard output/error, where `docker compose
+logs` reads them.
 """
 
 import multiprocessing
@@ -25,7 +26,12 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # gunicorn 24+ opens a control socket in $HOME by default; nothing here uses it (older
 # versions ignore the name).
 control_socket_disable = True
-accesslog = "-"
+# The application writes one access line per request itself (the logger "council.access":
+# JSON with the request id, route, user and duration; council/ops/middleware.py). gunicorn's
+# own plain line said less and cost three times as much (about 120 µs of a 1.3 ms answer from
+# the response cache, against 35 µs): off unless GUNICORN_ACCESS_LOG names a file ("-" for
+# standard output).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The application is loaded in each worker, not in the arbiter: a worker that cannot reach
