@@ -39,3 +39,19 @@ class RedisCache(DjangoRedisCache):
             pipe.expire(full, timeout, nx=True)
             count, _ = pipe.execute()
         return count
+
+    def get_and_count(self, key, counters: list[tuple[str, int]]) -> tuple[object, list[int]]:
+        """`get(key)` and `incr_window` of each (counter, timeout), in one transaction and one
+        round trip: the API response cache reads an answer and counts the request against the
+        user's rate together (council/api/response_cache.py)."""
+        full = self.make_and_validate_key(key)
+        client = self._cache.get_client(full, write=True)
+        with client.pipeline(transaction=True) as pipe:
+            pipe.get(full)
+            for counter, timeout in counters:
+                name = self.make_and_validate_key(counter)
+                pipe.incr(name)
+                pipe.expire(name, timeout, nx=True)
+            found, *counted = pipe.execute()
+        value = None if found is None else self._cache._serializer.loads(found)
+        return value, counted[::2]

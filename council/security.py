@@ -116,16 +116,27 @@ class _WindowCount:
     short burst, and never more than the rate per window."""
 
     def allow_request(self, request, view) -> bool:
-        if self.rate is None:
+        counter = self.counter(request, view)
+        if counter is None:
             return True
+        key, timeout = counter
+        # Already counted for this request, with the read of its cached answer
+        # (council/api/response_cache.py): that count is the request's, not one more.
+        counted = getattr(request, "api_rate_counts", None)
+        count = counted.pop(key) if counted and key in counted else self.count(key, timeout)
+        return count <= self.num_requests
+
+    def counter(self, request, view) -> tuple[str, int] | None:
+        """The key of this request's count in the current window and its lifetime, or None
+        when the request is not counted (no rate, or not this throttle's kind of client)."""
+        if self.rate is None:
+            return None
         ident = self.get_cache_key(request, view)
         if ident is None:
-            return True
-        now = self.timer()
-        window = int(now // self.duration)
+            return None
+        window = int(self.timer() // self.duration)
         self.window_end = (window + 1) * self.duration
-        key = f"{ident}:{window}"
-        return self.count(key, self.duration + 1) <= self.num_requests
+        return f"{ident}:{window}", self.duration + 1
 
     def count(self, key: str, timeout: int) -> int:
         # DRF's throttles hold django.core.cache.cache, a proxy: ask it for the method, not

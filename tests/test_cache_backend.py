@@ -69,3 +69,15 @@ def test_a_window_counter_counts_and_expires(cache):
     assert 0 < ttl <= 30
     cache.incr_window("w", 300)  # a later count does not extend the window
     assert client.ttl(cache.make_and_validate_key("w")) <= 30
+
+
+def test_a_value_read_and_counters_counted_in_one_transaction(cache):
+    cache.set("answer", {"body": b"{}"}, 30)
+    assert cache.get_and_count("answer", [("c1", 30), ("c2", 60)]) == ({"body": b"{}"}, [1, 1])
+    assert cache.get_and_count("answer", [("c1", 30)]) == ({"body": b"{}"}, [2])
+    assert cache.get_and_count("missing", [("c1", 300), ("c2", 60)]) == (None, [3, 2])
+    assert cache.get_and_count("missing", []) == (None, [])
+    assert cache.get("c1") == 3  # the counters are incr_window's
+    client = cache._cache.get_client(write=True)
+    assert 0 < client.ttl(cache.make_and_validate_key("c1")) <= 30  # the first count's timeout
+    assert cache.incr_window("c2", 60) == 3

@@ -29,10 +29,36 @@ SAPPORO = "011002"
 
 @pytest.fixture
 def on(settings, world):
+    from council.api import response_cache
+
     settings.API_RESPONSE_CACHE_SECONDS = 300
     cache.clear()
+    response_cache._token_users.clear()
     yield
     cache.clear()
+    response_cache._token_users.clear()
+
+
+@pytest.fixture
+def rates(settings):
+    """The user rate set to 3 a minute for the test."""
+    from rest_framework.settings import api_settings
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "5/minute", "user": "3/minute", "token": "5/minute"}}
+    api_settings.reload()
+    yield
+    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK
+    api_settings.reload()
+
+
+def rate_count(user) -> int:
+    """The user's count in the current window, as council.security's throttle keeps it."""
+    from types import SimpleNamespace
+
+    from council.security import UserRateThrottle
+
+    key, _timeout = UserRateThrottle().counter(SimpleNamespace(user=user, META={}), None)
+    return cache.get(key) or 0
 
 
 def get(client: APIClient, url: str, **extra):
@@ -264,20 +290,42 @@ def test_inside_a_transaction_the_cache_stands_aside(on, api):
     assert get(client, url)[0].json()["name"] == "札幌市"
 
 
-def test_the_user_rate_still_applies_to_cached_answers(on, api, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "5/minute", "user": "3/minute", "token": "5/minute"}}
-    from rest_framework.settings import api_settings
+def test_the_user_rate_still_applies_to_cached_answers(on, api, rates):
+    client = api("secretariat")
+    url = org_url()
+    statuses = [get(client, url)[0].status_code for _ in range(4)]
+    assert statuses[:3] == [200, 200, 200]
+    assert statuses[3] == 429
 
-    api_settings.reload()
-    try:
-        client = api("secretariat")
-        url = org_url()
-        statuses = [get(client, url)[0].status_code for _ in range(4)]
-        assert statuses[:3] == [200, 200, 200]
-        assert statuses[3] == 429
-    finally:
-        settings.REST_FRAMEWORK = settings.REST_FRAMEWORK
-        api_settings.reload()
+
+def test_every_request_is_counted_once_whether_the_cache_or_the_view_answers(on, api, user, rates):
+    """After the first answer the token's user is known: each later request is counted with
+    the read of its answer, and when that answer is stale the view takes the same count
+    instead of counting again (else the third request here would be the fifth count, 429)."""
+    client = api("sapporo")
+    url = org_url()
+    sapporo = user("sapporo")
+    statuses = []
+    for n in range(1, 5):
+        Organization.objects.filter(code=SAPPORO).update(name=f"札幌市{n}")  # the kept answer is stale
+        response, queries = get(client, url)
+        statuses.append(response.status_code)
+        assert queries > 1  # the view answered
+        assert rate_count(sapporo) == n
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_hits_and_misses_add_up_to_the_requests_made(on, api, user):
+    client = api("sapporo")
+    url = org_url()
+    sapporo = user("sapporo")
+    before = rate_count(sapporo)
+    answered = [get(client, url)[1] for _ in range(3)]
+    Organization.objects.filter(code=SAPPORO).update(name="札幌市（改）")
+    answered += [get(client, url)[1] for _ in range(3)]
+    assert rate_count(sapporo) - before == 6
+    assert 1 in answered  # some were hits (one query, the snapshot)
+    assert any(queries > 1 for queries in answered[1:])  # and the view answered after the write
 
 
 def test_a_hit_is_logged_with_its_route_and_user(on, api, caplog, user):
@@ -308,6 +356,8 @@ def test_a_cache_that_fails_leaves_the_answer_to_the_view(on, api, monkeypatch, 
 
     monkeypatch.setattr(response_cache.cache, "get", broken)
     monkeypatch.setattr(response_cache.cache, "set", broken)
+    if hasattr(response_cache.cache, "get_and_count"):
+        monkeypatch.setattr(response_cache.cache, "get_and_count", broken)
     client = api("secretariat")
     with caplog.at_level(logging.WARNING, logger="council.api.response_cache"):
         response, queries = get(client, org_url())

@@ -29,7 +29,10 @@ since its own writes do not show in the snapshot.
 
 A hit skips sessions, authentication, the view and its queries: one query (the snapshot) and
 two cache operations (the answer, and the user's rate count, which still applies: over the
-rate, the request goes the whole way and gets its 429). ``Cache-Control: no-cache`` in the
+rate, the request goes the whole way and gets its 429). Once a process has seen which user a
+token is (from an answer kept for it), the answer is read and the request counted against that
+user's rate in one round trip, and the view's throttles take that count as the request's, so
+every request is counted once. ``Cache-Control: no-cache`` in the
 request makes the answer again (and stores it). An answer is stored once it has been sent,
 when the WSGI server closes the response. PostgreSQL only; with SQLite (development)
 requests pass straight through. ``API_RESPONSE_CACHE_SECONDS`` bounds an entry's life (0 turns
@@ -150,6 +153,56 @@ def _cacheable(request: HttpRequest, response: HttpResponse) -> int | None:
     return user_id
 
 
+# Which user each token is, as the answers kept for it say (a token belongs to one user), so
+# that the next answer for that token is read and the request counted against its user's rate
+# in one round trip (_read_counting). At most TOKEN_USERS_KEPT tokens per process.
+_token_users: dict[str, int] = {}
+TOKEN_USERS_KEPT = 10_000
+
+
+def _learn(token: str, user_id: int) -> None:
+    if _token_users.get(token) != user_id:
+        if len(_token_users) >= TOKEN_USERS_KEPT:
+            _token_users.clear()
+        _token_users[token] = user_id
+
+
+def _counters(user_id: int) -> list[tuple] | None:
+    """(throttle, key, timeout) of each default throttle that counts this user's requests, or
+    None when one of them counts some other way than council.security's window counter."""
+    fake = SimpleNamespace(user=SimpleNamespace(pk=user_id, is_authenticated=True), META={})
+    found = []
+    for throttle_class in _default_throttles():
+        throttle = throttle_class()
+        counter = getattr(throttle, "counter", None)
+        if counter is None:
+            return None
+        window = counter(fake, None)
+        if window is not None:
+            found.append((throttle, *window))
+    return found
+
+
+def _read_counting(key: str, token: str) -> tuple[dict | None, tuple | None]:
+    """The answer kept under `key`, and, when the token's user is known, the request counted
+    against that user's rate in the same round trip: (user id, within the rate, {counter key:
+    count}). The view's throttles take those counts as this request's (council.security), so
+    a request is counted once whether it is answered here or by the view. Otherwise (a token
+    not seen yet, another cache) the answer alone, and the rate is counted as before."""
+    user_id = _token_users.get(token)
+    get_and_count = getattr(cache, "get_and_count", None)
+    counters = _counters(user_id) if user_id is not None and get_and_count is not None else None
+    if counters is None:
+        return _read(key), None
+    try:
+        entry, counts = get_and_count(key, [(counter, timeout) for _, counter, timeout in counters])
+    except Exception as exc:  # as _read: the view answers, and counts the request itself
+        logger.warning("api response cache: read failed (%s)", exc.__class__.__name__)
+        return None, None
+    within = all(count <= throttle.num_requests for (throttle, _, _), count in zip(counters, counts))
+    return entry, (user_id, within, {counter: count for (_, counter, _), count in zip(counters, counts)})
+
+
 def _read(key: str) -> dict | None:
     try:
         return cache.get(key)
@@ -180,17 +233,26 @@ class ResponseCacheMiddleware:
             return self.get_response(request)
         key = request_key(request, token)
         if "no-cache" not in request.META.get("HTTP_CACHE_CONTROL", ""):
-            entry = _read(key)
-            if entry is not None and entry["state"] == state and _within_rate(entry["user"]):
-                metrics.observe_response_cache(True)
-                request.cached_route, request.cached_user_id = entry["route"], entry["user"]
-                response = HttpResponse(entry["body"], status=200)
-                for name, value in entry["headers"]:
-                    response.headers[name] = value
-                return response
+            entry, counted = _read_counting(key, token)
+            if counted is not None and entry is not None and entry["user"] != counted[0]:
+                counted = None  # counted for whom the token was; the rate is counted again below
+            if counted is not None:
+                request.api_rate_counts = counted[2]  # this request's counts, for the view's throttles
+            if entry is not None and entry["state"] == state:
+                _learn(token, entry["user"])
+                within = counted[1] if counted is not None else _within_rate(entry["user"])
+                if within:
+                    metrics.observe_response_cache(True)
+                    request.cached_route, request.cached_user_id = entry["route"], entry["user"]
+                    response = HttpResponse(entry["body"], status=200)
+                    for name, value in entry["headers"]:
+                        response.headers[name] = value
+                    return response
         metrics.observe_response_cache(False)
         response = self.get_response(request)
         user_id = _cacheable(request, response)
+        if user_id is not None:
+            _learn(token, user_id)
         if user_id is not None and not connection.in_atomic_block:
             match = getattr(request, "resolver_match", None)
             entry = {
