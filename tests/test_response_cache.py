@@ -315,6 +315,17 @@ def test_every_request_is_counted_once_whether_the_cache_or_the_view_answers(on,
     assert statuses == [200, 200, 200, 429]
 
 
+def test_a_revoked_token_stops_counting_against_its_user(on, api, user):
+    client = api("sapporo")
+    url = org_url()
+    sapporo = user("sapporo")
+    hit(client, url)  # the token's user is known now
+    Token.objects.filter(user=sapporo).delete()
+    before = rate_count(sapporo)
+    assert [get(client, url)[0].status_code for _ in range(3)] == [401, 401, 401]
+    assert rate_count(sapporo) - before <= 1  # the request that found it revoked, at most
+
+
 def test_hits_and_misses_add_up_to_the_requests_made(on, api, user):
     client = api("sapporo")
     url = org_url()

@@ -160,8 +160,10 @@ _token_users: dict[str, int] = {}
 TOKEN_USERS_KEPT = 10_000
 
 
-def _learn(token: str, user_id: int) -> None:
-    if _token_users.get(token) != user_id:
+def _learn(token: str, user_id: int | None) -> None:
+    if user_id is None:
+        _token_users.pop(token, None)
+    elif _token_users.get(token) != user_id:
         if len(_token_users) >= TOKEN_USERS_KEPT:
             _token_users.clear()
         _token_users[token] = user_id
@@ -188,7 +190,10 @@ def _read_counting(key: str, token: str) -> tuple[dict | None, tuple | None]:
     against that user's rate in the same round trip: (user id, within the rate, {counter key:
     count}). The view's throttles take those counts as this request's (council.security), so
     a request is counted once whether it is answered here or by the view. Otherwise (a token
-    not seen yet, another cache) the answer alone, and the rate is counted as before."""
+    not seen yet, another cache) the answer alone, and the rate is counted as before. A token
+    revoked since is counted once more against its user's rate, by the request the view then
+    refuses, which forgets it; a GET of the token endpoint (POST only, with a rate of its
+    own) is counted against the user's rate as well as its own."""
     user_id = _token_users.get(token)
     get_and_count = getattr(cache, "get_and_count", None)
     counters = _counters(user_id) if user_id is not None and get_and_count is not None else None
@@ -250,9 +255,10 @@ class ResponseCacheMiddleware:
                     return response
         metrics.observe_response_cache(False)
         response = self.get_response(request)
+        # Whom the view found the token to be; a token it did not accept (revoked, its user
+        # inactive) is forgotten, so that it no longer counts against anyone's rate.
+        _learn(token, getattr(request, "api_token_user_id", None))
         user_id = _cacheable(request, response)
-        if user_id is not None:
-            _learn(token, user_id)
         if user_id is not None and not connection.in_atomic_block:
             match = getattr(request, "resolver_match", None)
             entry = {
