@@ -255,8 +255,9 @@ class ResponseCacheMiddleware:
                     return response
         metrics.observe_response_cache(False)
         response = self.get_response(request)
-        # Whom the view found the token to be; a token it did not accept (revoked, its user
-        # inactive) is forgotten, so that it no longer counts against anyone's rate.
+        # Whom the view found the token to be. A token no view accepted (revoked, its user
+        # inactive; or no view reached, a 404) is forgotten, so that it no longer counts
+        # against anyone's rate; the next answer given for it teaches it again.
         _learn(token, getattr(request, "api_token_user_id", None))
         user_id = _cacheable(request, response)
         if user_id is not None and not connection.in_atomic_block:
