@@ -52,11 +52,7 @@ class CompiledRepresentation:
             return self._represent(instance)
         # The outermost object: the current time zone is looked up once for all its dates (an
         # asgiref Local lookup per date was a tenth of a page of measure requests).
-        token = _zone.set(timezone.get_current_timezone())
-        try:
-            return self._represent(instance)
-        finally:
-            _zone.reset(token)
+        return _in_one_zone(self._represent, instance)
 
     @classmethod
     def many_init(cls, *args, **kwargs):
@@ -99,11 +95,16 @@ class CompiledList(serializers.ListSerializer):
     def to_representation(self, data):
         if not COMPILED or _zone.get() is not None:
             return super().to_representation(data)
-        token = _zone.set(timezone.get_current_timezone())
-        try:
-            return super().to_representation(data)
-        finally:
-            _zone.reset(token)
+        return _in_one_zone(super().to_representation, data)
+
+
+def _in_one_zone(render: Callable, value):
+    """`render(value)` with the current time zone looked up once for every date it renders."""
+    token = _zone.set(timezone.get_current_timezone())
+    try:
+        return render(value)
+    finally:
+        _zone.reset(token)
 
 
 COMPILED = True
