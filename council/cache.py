@@ -35,8 +35,7 @@ class RedisCache(DjangoRedisCache):
         full = self.make_and_validate_key(key)
         client = self._cache.get_client(full, write=True)
         with client.pipeline(transaction=True) as pipe:
-            pipe.incr(full)
-            pipe.expire(full, timeout, nx=True)
+            _queue_count(pipe, full, timeout)
             count, _ = pipe.execute()
         return count
 
@@ -49,9 +48,14 @@ class RedisCache(DjangoRedisCache):
         with client.pipeline(transaction=True) as pipe:
             pipe.get(full)
             for counter, timeout in counters:
-                name = self.make_and_validate_key(counter)
-                pipe.incr(name)
-                pipe.expire(name, timeout, nx=True)
+                _queue_count(pipe, self.make_and_validate_key(counter), timeout)
             found, *counted = pipe.execute()
         value = None if found is None else self._cache._serializer.loads(found)
         return value, counted[::2]
+
+
+def _queue_count(pipe, full_key: str, timeout: int) -> None:
+    """A window counter's two commands (RedisCache.incr_window), queued in a transaction:
+    one more, and the key's lifetime from its first count."""
+    pipe.incr(full_key)
+    pipe.expire(full_key, timeout, nx=True)
