@@ -46,6 +46,7 @@ import logging
 from functools import cache as once
 from functools import partial
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -123,9 +124,14 @@ def request_key(request: HttpRequest, token: str) -> str:
     return PREFIX + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+def _as_user(user_id: int) -> SimpleNamespace:
+    """What the throttles read of a request: its authenticated user."""
+    return SimpleNamespace(user=SimpleNamespace(pk=user_id, is_authenticated=True), META={})
+
+
 def _within_rate(user_id: int) -> bool:
     """The default throttles, counted for this request as DRF would count it."""
-    fake = SimpleNamespace(user=SimpleNamespace(pk=user_id, is_authenticated=True), META={})
+    fake = _as_user(user_id)
     for throttle in _default_throttles():
         if not throttle().allow_request(fake, None):
             return False
@@ -172,7 +178,7 @@ def _learn(token: str, user_id: int | None) -> None:
 def _counters(user_id: int) -> list[tuple] | None:
     """(throttle, key, timeout) of each default throttle that counts this user's requests, or
     None when one of them counts some other way than council.security's window counter."""
-    fake = SimpleNamespace(user=SimpleNamespace(pk=user_id, is_authenticated=True), META={})
+    fake = _as_user(user_id)
     found = []
     for throttle_class in _default_throttles():
         throttle = throttle_class()
@@ -185,10 +191,17 @@ def _counters(user_id: int) -> list[tuple] | None:
     return found
 
 
-def _read_counting(key: str, token: str) -> tuple[dict | None, tuple | None]:
+class Counted(NamedTuple):
+    """A request counted against `user`'s rate with the read of its answer (_read_counting)."""
+
+    user: int
+    within: bool  # every count within its rate
+    counts: dict[str, int]  # counter key → this request's count, for the view's throttles
+
+
+def _read_counting(key: str, token: str) -> tuple[dict | None, Counted | None]:
     """The answer kept under `key`, and, when the token's user is known, the request counted
-    against that user's rate in the same round trip: (user id, within the rate, {counter key:
-    count}). The view's throttles take those counts as this request's (council.security), so
+    against that user's rate in the same round trip. The view's throttles take those counts as this request's (council.security), so
     a request is counted once whether it is answered here or by the view. Otherwise (a token
     not seen yet, another cache) the answer alone, and the rate is counted as before. A token
     revoked since is counted once more against its user's rate, by the request the view then
@@ -205,7 +218,7 @@ def _read_counting(key: str, token: str) -> tuple[dict | None, tuple | None]:
         logger.warning("api response cache: read failed (%s)", exc.__class__.__name__)
         return None, None
     within = all(count <= throttle.num_requests for (throttle, _, _), count in zip(counters, counts))
-    return entry, (user_id, within, {counter: count for (_, counter, _), count in zip(counters, counts)})
+    return entry, Counted(user_id, within, {counter: count for (_, counter, _), count in zip(counters, counts)})
 
 
 def _read(key: str) -> dict | None:
@@ -239,13 +252,16 @@ class ResponseCacheMiddleware:
         key = request_key(request, token)
         if "no-cache" not in request.META.get("HTTP_CACHE_CONTROL", ""):
             entry, counted = _read_counting(key, token)
-            if counted is not None and entry is not None and entry["user"] != counted[0]:
+            if counted is not None and entry is not None and entry["user"] != counted.user:
                 counted = None  # counted for whom the token was; the rate is counted again below
             if counted is not None:
-                request.api_rate_counts = counted[2]  # this request's counts, for the view's throttles
+                request.api_rate_counts = counted.counts  # for the view's throttles
             if entry is not None and entry["state"] == state:
-                _learn(token, entry["user"])
-                within = counted[1] if counted is not None else _within_rate(entry["user"])
+                if counted is not None:
+                    within = counted.within
+                else:
+                    _learn(token, entry["user"])
+                    within = _within_rate(entry["user"])
                 if within:
                     metrics.observe_response_cache(True)
                     request.cached_route, request.cached_user_id = entry["route"], entry["user"]
