@@ -186,30 +186,27 @@ def test_the_image_definition():
     assert {".env", ".git", ".venv", "db.sqlite3*", "media"} <= set(ignored)
 
 
-def test_gunicorn_config_loads(tmp_path):
+def gunicorn_config(**env: str) -> dict[str, str]:
+    """The settings gunicorn prints for deploy/gunicorn.conf.py under `env`."""
     done = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "deploy/gunicorn.conf.py", "--print-config",
          "council.wsgi:application"],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={"PATH": os.environ.get("PATH", ""), "WEB_CONCURRENCY": "3", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
-             "SECRET_KEY": "test-only-gunicorn-config-key"},
+        env={"PATH": os.environ.get("PATH", ""), "SECRET_KEY": "test-only-gunicorn-config-key", **env},
     )
     assert done.returncode == 0, done.stderr
-    printed = dict(re.findall(r"^(\w+)\s+= (.*)$", done.stdout, re.M))
+    return dict(re.findall(r"^(\w+)\s+= (.*)$", done.stdout, re.M))
+
+
+def test_gunicorn_config_loads(tmp_path):
+    printed = gunicorn_config(WEB_CONCURRENCY="3", PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
     assert (printed["workers"], printed["bind"], printed["accesslog"]) == ("3", "['0.0.0.0:8000']", "None")
 
 
 def test_gunicorn_access_log_is_the_applications_unless_asked_for():
     """One access line per request, the application's (council.access); GUNICORN_ACCESS_LOG
     adds gunicorn's own."""
-    done = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "deploy/gunicorn.conf.py", "--print-config",
-         "council.wsgi:application"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={"PATH": os.environ.get("PATH", ""), "GUNICORN_ACCESS_LOG": "-", "SECRET_KEY": "test-only-gunicorn-config-key"},
-    )
-    assert done.returncode == 0, done.stderr
-    assert dict(re.findall(r"^(\w+)\s+= (.*)$", done.stdout, re.M))["accesslog"] == "-"
+    assert gunicorn_config(GUNICORN_ACCESS_LOG="-")["accesslog"] == "-"
 
 
 def test_a_started_worker_moves_what_it_loaded_out_of_the_collector():
