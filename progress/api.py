@@ -610,6 +610,21 @@ class AdoptionViewSet(
         are the tally's own: a sum over at most 6 rows per policy (47 × 6 for a prefecture)
         instead of counting up to 1.4 million rows. Any other filter (an organization, a municipality's code as
         `prefecture`) is counted over the rows."""
+        tally = self._tally(request)
+        return None if tally is None else tally.aggregate(n=Sum("n"))["n"] or 0
+
+    def group_sizes(self, request: Request):
+        """The list's rows per policy, in policy order, from the same tally (or None, as for
+        known_count): a deep page starts at its policy instead of skipping every row before it
+        (council.api.pagination.Paginator)."""
+        tally = self._tally(request)
+        if tally is None:
+            return None
+        return "policy_id", tally.order_by("policy_id").values_list("policy_id").annotate(rows=Sum("n"))
+
+    def _tally(self, request: Request):
+        """The tally rows that count this list's rows (the user's policies, its filters), or None
+        when its filters are not the tally's."""
         data = countable_filters(self, request, self.TALLY_FILTERS)
         if data is None:
             return None
@@ -626,7 +641,7 @@ class AdoptionViewSet(
             )
         else:
             tally = tally.filter(prefecture_id=NATIONAL)
-        return tally.aggregate(n=Sum("n"))["n"] or 0
+        return tally
 
     def get_serializer_class(self):
         if self.action == "partial_update":

@@ -1,6 +1,7 @@
 from functools import cached_property, partial
 
 from django.core.paginator import Paginator as DjangoPaginator
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from rest_framework.pagination import PageNumberPagination
 
@@ -32,7 +33,19 @@ class Paginator(DjangoPaginator):
     (0.8 s in the database). Past DEFERRED_FROM rows, the page's ids are taken from the
     ordering's index alone (`SELECT id … ORDER BY … LIMIT 50 OFFSET n`) and only those rows
     are read whole; the outer query keeps the list's filters and ordering, so it is the same
-    page. Shallow pages keep the one plain query."""
+    page. Shallow pages keep the one plain query.
+
+    The index still walks every entry it skips (page 20,000: 0.2 s). A list ordered first by
+    a column whose groups' sizes are kept elsewhere (the adoption list: by policy, its rows
+    per policy in the adoption tally) is given `groups`: a callable answering (that column,
+    its (value, rows) pairs in ascending order) or None. A deep page then starts at the group
+    its first row is in (`column >= value`) and skips only the rows of that group before it
+    (seek). The sizes, the ids and the rows are read in one transaction, REPEATABLE READ on
+    PostgreSQL, so all three see the same rows: the page is the one OFFSET would give."""
+
+    def __init__(self, *args, groups=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._groups = groups
 
     @cached_property
     def count(self) -> int:
@@ -45,8 +58,42 @@ class Paginator(DjangoPaginator):
         rows = self.object_list
         if deferrable(rows) and page.object_list.query.low_mark >= DEFERRED_FROM:
             query = page.object_list.query
-            page.object_list = rows.filter(pk__in=rows.values("pk")[query.low_mark:query.high_mark])
+            sought = self.seek(rows, query.low_mark, query.high_mark)
+            if sought is not None:
+                page.object_list = sought
+            else:
+                page.object_list = rows.filter(pk__in=rows.values("pk")[query.low_mark:query.high_mark])
         return page
+
+    def seek(self, rows: QuerySet, low: int, high: int) -> list | None:
+        """Rows `low` to `high` of `rows`, read from the group the first of them is in; None
+        unless the list is in its model's own order and that order starts with the groups'
+        column, ascending."""
+        if self._groups is None or rows.query.order_by or not rows.query.default_ordering:
+            return None
+        found = self._groups()
+        if found is None:
+            return None
+        column, sizes = found
+        ordering = rows.model._meta.ordering
+        if not ordering or ordering[0] != column:
+            return None
+        connection = connections[rows.db]
+        outermost = not connection.in_atomic_block
+        with transaction.atomic(using=rows.db, savepoint=False):
+            if outermost and connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            before = 0
+            for value, size in sizes:
+                if before + size > low:
+                    break
+                before += size
+            else:
+                return []  # fewer rows than the count said: written since
+            start = rows.filter(**{f"{column}__gte": value})
+            ids = list(start.values_list("pk", flat=True)[low - before : high - before])
+            return list(rows.filter(pk__in=ids))
 
 
 class CountedPaginator(Paginator):
@@ -63,7 +110,8 @@ class CountedPaginator(Paginator):
 
 class Pagination(PageNumberPagination):
     """Pages of 50 (up to 500 with ?page_size=). A view may offer `known_count(request)`: the
-    list's exact count from somewhere cheaper than COUNT(*) over its rows, or None to count."""
+    list's exact count from somewhere cheaper than COUNT(*) over its rows, or None to count;
+    and `group_sizes(request)`: Paginator's `groups`, for deep pages."""
 
     page_size = 50
     page_size_query_param = "page_size"
@@ -72,5 +120,9 @@ class Pagination(PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         known = getattr(view, "known_count", None)
         count = known(request) if known is not None else None
-        self.django_paginator_class = Paginator if count is None else partial(CountedPaginator, count=count)
+        sizes = getattr(view, "group_sizes", None)
+        groups = partial(sizes, request) if sizes is not None else None
+        self.django_paginator_class = (
+            partial(Paginator, groups=groups) if count is None else partial(CountedPaginator, count=count, groups=groups)
+        )
         return super().paginate_queryset(queryset, request, view)
