@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Q, Sum
+from django.db import connection
+from django.db.models import F, Q, Sum
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -50,7 +51,7 @@ from council.api.serializers import (
 from council.api.viewsets import PageListsMixin, VisibleQuerysetMixin, refuse_unless
 from council.api.workflow import TransitionSerializer, WorkflowViewSetMixin, workflow_schema
 from council.prefetch import prefetch_list
-from council.prepared import Prepared
+from council.prepared import AnyOf, Prepared
 from policies.models import Policy, within_visible_policies
 from policies.api import PDF_STATUS
 from progress import actions
@@ -568,7 +569,17 @@ class AdoptionFilter(django_filters.FilterSet):
         fields = ["policy", "organization", "status", "prefecture"]
 
     def filter_prefecture(self, queryset, name, value):
-        return queryset.filter(Q(organization__code=value) | Q(organization__parent__code=value))
+        # The local government with that code and those under it, as ids. With the condition
+        # on the joined organization and its parent, PostgreSQL could not tell how few rows it
+        # keeps, and read and sorted every row of them for any page: 北海道's 144,000 rows
+        # across the policies at scale 10, 0.1–0.2 s a page. With the ids it reads the list's
+        # index in order.
+        named = Organization.objects.filter(code=value).values("pk")
+        ids = list(Organization.objects.filter(Q(code=value) | Q(parent__in=named)).values_list("pk", flat=True))
+        if connection.vendor == "postgresql":
+            # One array parameter: the same statement for any prefecture, planned once.
+            return queryset.filter(AnyOf(F("organization_id"), ids))
+        return queryset.filter(organization_id__in=ids)
 
 
 @extend_schema_view(
