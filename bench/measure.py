@@ -269,6 +269,27 @@ def pdf_figures(samples: int) -> dict:
     return {"policy_5_pages": policy, "pack_40_pages": pack}
 
 
+# 北海道: the prefecture with the most local governments (180 with its own row).
+PREFECTURE = "010006"
+
+
+def beyond_first_pages(get) -> list[str]:
+    """The adoption list's last page (of 50 and of 500), unfiltered and for one prefecture, and
+    that prefecture's first page: what a client walking every page, or a prefecture's office,
+    asks for. The endpoint table measures each list's first page only."""
+    paths = []
+    for query in ("", f"prefecture={PREFECTURE}&"):
+        status, data = get(f"/api/v1/adoption/?{query}page_size=1")
+        if status != 200 or not data.get("count"):
+            continue
+        count = data["count"]
+        if query:
+            paths.append(f"/api/v1/adoption/?{query[:-1]}")
+        paths.append(f"/api/v1/adoption/?{query}page={-(-count // 50)}")
+        paths.append(f"/api/v1/adoption/?{query}page_size=500&page={-(-count // 500)}")
+    return paths
+
+
 def mixed_requests(endpoints: dict[str, list], token_of: dict[str, str], policy_ids: list[int]) -> list[tuple[str, str]]:
     """The REST clients' read traffic: dashboards and lists weigh more than single objects."""
     weights = {"dashboard": 3, "list": 2, "detail": 1}
@@ -344,6 +365,16 @@ def main(argv: list[str] | None = None) -> int:
             row.update(latency(http, row["path"], token_of[username], args.samples))
             row.update(latency(http, row["path"], token_of[username], args.samples, fresh=True))
         result["endpoints"][username] = rows
+    # 2b. Pages past the first: a client walking the whole adoption list, a prefecture's.
+    result["beyond_first"] = {}
+    for username in USERS:
+        client = in_process_client(token_of[username])
+        rows = []
+        for path in beyond_first_pages(lambda path, c=client: get_json(c, path)):
+            queries, _sqls = count_queries(client, path)
+            rows.append({"path": path, "queries": queries,
+                         **latency(http, path, token_of[username], args.samples, fresh=True)})
+        result["beyond_first"][username] = rows
     healthz = [http.get("/healthz")[1] for _ in range(args.samples * 3)]
     result["floor"] = {"median_ms": round(statistics.median(healthz), 2), "p95_ms": round(percentile(healthz, 0.95), 2)}
     print(f"  latency measured ({time.time() - started:.0f} s)", flush=True)
