@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db import connection
+from django.db import connections
 from django.db.models import F, Q, Sum
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
@@ -576,7 +576,7 @@ class AdoptionFilter(django_filters.FilterSet):
         # index in order.
         named = Organization.objects.filter(code=value).values("pk")
         ids = list(Organization.objects.filter(Q(code=value) | Q(parent__in=named)).values_list("pk", flat=True))
-        if connection.vendor == "postgresql":
+        if connections[queryset.db].vendor == "postgresql":
             # One array parameter: the same statement for any prefecture, planned once.
             return queryset.filter(AnyOf(F("organization_id"), ids))
         return queryset.filter(organization_id__in=ids)
