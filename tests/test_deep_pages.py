@@ -30,12 +30,18 @@ pytestmark = pytest.mark.django_db
 
 NEVER = 10**12
 SEEK = pagination.Paginator.seek
+
+
+def no_seek(self, rows, low, high):
+    """Paginator.seek switched off: a deep page read by its ids alone."""
+    return None
+
 IDS_QUERY = 'SELECT "progress_adoption"."id" AS "pk"'
 
 
 def read(client: APIClient, path: str, deferred_from: int, monkeypatch, seek: bool = False):
     monkeypatch.setattr(pagination, "DEFERRED_FROM", deferred_from)
-    monkeypatch.setattr(pagination.Paginator, "seek", SEEK if seek else lambda self, rows, low, high: None)
+    monkeypatch.setattr(pagination.Paginator, "seek", SEEK if seek else no_seek)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(path, HTTP_CACHE_CONTROL="no-cache")
     return response.status_code, response.content, len(captured), [q["sql"] for q in captured]
@@ -66,7 +72,7 @@ def test_only_a_deep_page_is_read_by_its_ids(user, monkeypatch):
     client = token_client(user("secretariat"))
     policy = Policy.objects.filter(adoptions__isnull=False).first()
     monkeypatch.setattr(pagination, "DEFERRED_FROM", 100)
-    monkeypatch.setattr(pagination.Paginator, "seek", lambda self, rows, low, high: None)  # the ids alone
+    monkeypatch.setattr(pagination.Paginator, "seek", no_seek)
     pages = {}
     for page in (2, 3):  # 50 and 100 rows skipped
         with CaptureQueriesContext(connection) as captured:
