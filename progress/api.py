@@ -11,6 +11,7 @@ whatever the body holds; the action asks again under its lock.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import django_filters
@@ -621,25 +622,27 @@ class AdoptionViewSet(
         are the tally's own: a sum over at most 6 rows per policy (47 × 6 for a prefecture)
         instead of counting up to 1.4 million rows. Any other filter (an organization, a municipality's code as
         `prefecture`) is counted over the rows."""
-        tally = self._tally(request)
+        tally = self._tally
         return None if tally is None else tally.aggregate(n=Sum("n"))["n"] or 0
 
     def group_sizes(self, request: Request):
         """The list's rows per policy, in policy order, from the same tally (or None, as for
         known_count): a deep page starts at its policy instead of skipping every row before it
         (council.api.pagination.Paginator)."""
-        tally = self._tally(request)
+        tally = self._tally
         if tally is None:
             return None
         return "policy_id", tally.order_by("policy_id").values_list("policy_id").annotate(rows=Sum("n"))
 
-    def _tally(self, request: Request):
-        """The tally rows that count this list's rows (the user's policies, its filters), or None
-        when its filters are not the tally's."""
-        data = countable_filters(self, request, self.TALLY_FILTERS)
+    @cached_property
+    def _tally(self):
+        """The tally rows that count this request's rows (the user's policies, its filters), or
+        None when its filters are not the tally's: worked out once for the count and the
+        group sizes (a view serves one request)."""
+        data = countable_filters(self, self.request, self.TALLY_FILTERS)
         if data is None:
             return None
-        tally = within_visible_policies(AdoptionTally.objects.all(), request.user, path="policy_id")
+        tally = within_visible_policies(AdoptionTally.objects.all(), self.request.user, path="policy_id")
         if data.get("policy") is not None:
             tally = tally.filter(policy_id=data["policy"])
         if data.get("status"):
