@@ -358,6 +358,12 @@ class Adoption(RowLoaded, models.Model):
             models.Index(fields=["policy", "status"], name="adoption_policy_status"),
             # The list's order: any page read from the index.
             models.Index(fields=["policy", "organization_code"], name="adoption_list_order"),
+            # `?ordering=code|status|updated_at` (either way, ties by id the same way) across
+            # every policy: the page read from an index forwards or backwards, not sorted out
+            # of every visible row (StableOrderingFilter).
+            models.Index(fields=["organization_code", "id"], name="adoption_code_order"),
+            models.Index(fields=["status", "id"], name="adoption_status_order"),
+            models.Index(fields=["updated_at", "id"], name="adoption_updated_order"),
         ]
 
     def __str__(self) -> str:
