@@ -271,22 +271,26 @@ def pdf_figures(samples: int) -> dict:
 
 # 北海道: the prefecture with the most local governments (180 with its own row).
 PREFECTURE = "010006"
+# Another order of the whole adoption list (StableOrderingFilter, read from its own index).
+ORDERING = "-updated_at"
 
 
 def beyond_first_pages(get) -> list[str]:
     """The adoption list's last page (of 50 and of 500), unfiltered and for one prefecture, and
     that prefecture's first page: what a client walking every page, or a prefecture's office,
-    asks for. The endpoint table measures each list's first page only."""
+    asks for; and the whole list newest change first (`?ordering=-updated_at`), its first page
+    and its last, what a client picking up changes asks for. The endpoint table measures each
+    list's first page only, in its own order."""
     paths = []
-    for query in ("", f"prefecture={PREFECTURE}&"):
+    for query, sizes in (("", (50, 500)), (f"prefecture={PREFECTURE}&", (50, 500)), (f"ordering={ORDERING}&", (50,))):
         status, data = get(f"/api/v1/adoption/?{query}page_size=1")
         if status != 200 or not data.get("count"):
             continue
         count = data["count"]
         if query:
             paths.append(f"/api/v1/adoption/?{query[:-1]}")
-        paths.append(f"/api/v1/adoption/?{query}page={-(-count // 50)}")
-        paths.append(f"/api/v1/adoption/?{query}page_size=500&page={-(-count // 500)}")
+        for size in sizes:
+            paths.append(f"/api/v1/adoption/?{query}{'' if size == 50 else f'page_size={size}&'}page={-(-count // size)}")
     return paths
 
 

@@ -251,7 +251,7 @@ def render_beyond_first(results: list[dict]) -> list[str]:
                          f"{row['queries']} | {row['fresh_median_ms']:.1f} | {row['fresh_p95_ms']:.1f} | {row['fresh_ratio']:.1f}")
         lines.append(f"| `?{key[0]}` | {key[1]} | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("Pages past the first, and one prefecture's (北海道), of the adoption list, fresh (the endpoint "
+    lines.append("Pages past the first, one prefecture's (北海道), and the newest changes first (`ordering=-updated_at`), of the adoption list, fresh (the endpoint "
                  "table measures each list's first page; the targets are set for those). The last page is the "
                  "deepest: scale 10's holds the list's last rows of about 1.4 million.")
     lines.append("")
