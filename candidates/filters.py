@@ -8,8 +8,7 @@ whoever renders the form.
 from __future__ import annotations
 
 import django_filters
-from django_filters.constants import EMPTY_VALUES
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from candidates.models import (
@@ -20,28 +19,13 @@ from candidates.models import (
     StudyStatus,
     Track,
 )
+from council.api.filters import StableOrderingFilter
 from tenants.models import Organization, OrganizationKind
 
 
 def _ministries(request=None):
     # pk order is the order of the official list the reference data was loaded from.
     return Organization.objects.filter(kind=OrganizationKind.MINISTRY).order_by("pk")
-
-
-class NullsLastOrderingFilter(django_filters.OrderingFilter):
-    """Ordering where rows without a value (a candidate nobody has scored) sort last either
-    way, and ties keep a stable order (a page must not show a row twice)."""
-
-    def get_ordering_value(self, param):
-        descending = param.startswith("-")
-        field_name = self.param_map.get(param.lstrip("-"), param.lstrip("-"))
-        expression = F(field_name)
-        return expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
-
-    def filter(self, qs, value):
-        if value in EMPTY_VALUES:
-            return qs
-        return qs.order_by(*(self.get_ordering_value(p) for p in value if p not in EMPTY_VALUES), "-pk")
 
 
 class CandidateFilter(django_filters.FilterSet):
@@ -60,7 +44,7 @@ class CandidateFilter(django_filters.FilterSet):
         label=_("加重合計の下限"), method="filter_score", min_value=1, max_value=5
     )
     q = django_filters.CharFilter(label=_("キーワード"), method="filter_text", max_length=100)
-    ordering = NullsLastOrderingFilter(
+    ordering = StableOrderingFilter(
         label=_("並び順"),
         fields=(("weighted_total", "weighted_total"), ("created_at", "created"), ("title", "title")),
         field_labels={
